@@ -1,0 +1,1 @@
+"""Stateful loopback sandboxes that speak the Notion and Jira REST wire formats."""
