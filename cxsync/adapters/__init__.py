@@ -1,0 +1,1 @@
+"""Edges of the system: Notion and Jira through their real client libraries."""

@@ -1,0 +1,254 @@
+"""The Jira side, through the `jira` library: find cxsync issues, create, update, link.
+
+Cloud is spoken over REST v3 (descriptions in Atlassian Document Format); Data Center over REST
+v2 (wiki markup). The library's own retry layer is off (`max_retries=0`) because it re-POSTs
+creates on 429/503/connection errors; idempotent calls are retried here instead, and a create is
+sent exactly once per attempt (see `cxsync.apply` for the safe-create protocol).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from jira import JIRA, JIRAError
+
+from cxsync.adapters.counting import ApiCounter
+from cxsync.config import JiraCredentials, JiraSettings
+from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
+from cxsync.models import ActualIssue, RemoteLinkSpec, SyncRecord
+from cxsync.redact import redact
+
+T = TypeVar("T")
+PROPERTY_KEY = "cxsync"
+RETRY_STATUSES = {429, 502, 503, 504}
+MAX_ATTEMPTS = 4
+MAX_DELAY = 60.0
+
+
+class AmbiguousCreate(RemoteError):
+    """A create was sent but its outcome is unknown (lost response, timeout, 5xx)."""
+
+
+class JiraTracker:
+    def __init__(self, credentials: JiraCredentials, settings: JiraSettings, counter: ApiCounter) -> None:
+        self.settings = settings
+        self.url = credentials.url
+        self.flavor: Literal["cloud", "datacenter"] = credentials.flavor
+        self._counter = counter
+        self.jira = self._connect(credentials)
+        self._field_ids: dict[str, str] | None = None
+
+    @property
+    def markup(self) -> Literal["adf", "wiki"]:
+        return "adf" if self.flavor == "cloud" else "wiki"
+
+    def _connect(self, credentials: JiraCredentials) -> JIRA:
+        options: dict[str, Any] = {"rest_api_version": "3" if self.flavor == "cloud" else "2", "check_update": False}
+        auth: dict[str, Any] = (
+            {"basic_auth": (credentials.email, credentials.api_token)}
+            if self.flavor == "cloud"
+            else {"token_auth": credentials.pat}
+        )
+
+        def connect() -> JIRA:
+            client = JIRA(server=self.url, options=options, max_retries=0, timeout=30, **auth)
+            client._session.hooks["response"].append(self._count)
+            self._counter.record("jira", "GET", "/rest/api/serverInfo")  # sent by the constructor
+            return client
+
+        return self._call(connect)
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        request = response.request
+        self._counter.record("jira", request.method or "GET", urlsplit(request.url or "").path)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def field_ids(self) -> dict[str, str]:
+        """Role → field id for the demand fields the mapping names (by name or id)."""
+        if self._field_ids is None:
+            wanted = {r: v for r, v in self.settings.demand_fields.model_dump().items() if v}
+            self._field_ids = {}
+            if wanted:
+                fields = self._call(self.jira.fields)
+                self._field_ids = {role: _field_id(fields, value, role) for role, value in wanted.items()}
+        return self._field_ids
+
+    def search(self, jql: str, reconcile: list[int] | None = None) -> list[ActualIssue]:
+        wanted = ["summary", "labels", "description", "status", *self.field_ids().values()]
+        if reconcile and self.flavor == "cloud":
+            raw = self._call(
+                lambda: self.jira.enhanced_search_issues(
+                    jql,
+                    maxResults=100,
+                    fields=wanted,
+                    properties=PROPERTY_KEY,
+                    reconcileIssues=reconcile,
+                    json_result=True,
+                    use_post=True,
+                )
+            )
+            issues = raw.get("issues", []) if isinstance(raw, dict) else []
+            return [self._to_actual(i) for i in issues]
+        found = self._call(
+            lambda: self.jira.search_issues(jql, maxResults=False, fields=wanted, properties=PROPERTY_KEY)
+        )
+        return [self._to_actual(issue.raw) for issue in found]
+
+    def managed_issues(self) -> list[ActualIssue]:
+        """Every issue in the project that carries cxsync's label."""
+        return self.search(
+            f'project = "{self.settings.project}" AND labels = "{self.settings.label_prefix}" ORDER BY created ASC'
+        )
+
+    def find_by_label(self, label: str, reconcile: list[int] | None = None) -> list[ActualIssue]:
+        return self.search(f'labels = "{label}" ORDER BY created ASC', reconcile)
+
+    def get(self, key: str) -> ActualIssue | None:
+        wanted = ",".join(["summary", "labels", "description", "status", *self.field_ids().values()])
+        try:
+            issue = self._call(lambda: self.jira.issue(key, fields=wanted, properties=PROPERTY_KEY))
+        except RemoteError as error:
+            if "404" in error.en:
+                return None
+            raise
+        return self._to_actual(issue.raw)
+
+    def remote_links(self, key: str) -> dict[str, dict[str, Any]]:
+        raw = self._call(lambda: self.jira._get_json(f"issue/{key}/remotelink"))
+        return {link["globalId"]: link for link in raw or [] if link.get("globalId")}
+
+    def browse_url(self, key: str) -> str:
+        return f"{self.url}/browse/{key}"
+
+    def _to_actual(self, raw: dict[str, Any]) -> ActualIssue:
+        fields = raw.get("fields", {}) or {}
+        status = fields.get("status") or {}
+        record = (raw.get("properties") or {}).get(PROPERTY_KEY)
+        extra = {role: fields.get(fid) for role, fid in self.field_ids().items()}
+        return ActualIssue(
+            id=str(raw["id"]),
+            key=raw["key"],
+            summary=fields.get("summary") or "",
+            labels=tuple(fields.get("labels") or ()),
+            description=fields.get("description"),
+            status=status.get("name", ""),
+            status_category=(status.get("statusCategory") or {}).get("key", ""),
+            fields=extra,
+            record=SyncRecord.model_validate(record) if isinstance(record, dict) and "group" in record else None,
+        )
+
+    # -- writing ------------------------------------------------------------------------------------
+    def create(self, fields: dict[str, Any], record: SyncRecord) -> tuple[str, str]:
+        """POST one issue, exactly once. Returns (id, key); raises AmbiguousCreate if unsure."""
+        body = {
+            "fields": {
+                "project": {"key": self.settings.project},
+                "issuetype": {"name": self.settings.issue_type},
+                **fields,
+            },
+            "properties": [{"key": PROPERTY_KEY, "value": record.model_dump()}],
+        }
+        try:
+            response = self.jira._session.post(self.jira._get_url("issue"), data=json.dumps(body))
+        except JIRAError as error:
+            if (error.status_code and error.status_code >= 500) or error.status_code == 429:
+                raise AmbiguousCreate(*_ambiguous(f"HTTP {error.status_code}")) from None
+            raise _translate(error) from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise AmbiguousCreate(*_ambiguous(type(error).__name__)) from None
+        created = response.json()
+        return str(created["id"]), str(created["key"])
+
+    def update(self, key: str, fields: dict[str, Any], add_labels: list[str]) -> None:
+        body: dict[str, Any] = {"fields": fields}
+        if add_labels:
+            body["update"] = {"labels": [{"add": label} for label in add_labels]}
+        url = self.jira._get_url(f"issue/{key}") + "?notifyUsers=false"
+        self._call(lambda: self.jira._session.put(url, data=json.dumps(body)))
+
+    def upsert_link(self, key: str, link: RemoteLinkSpec) -> None:
+        body = {
+            "globalId": link.global_id,
+            "application": {"type": "com.notion", "name": "Notion"},
+            "relationship": "customer request",
+            "object": {"url": link.url, "title": link.title, "icon": {"title": "Notion"}},
+        }
+        url = self.jira._get_url(f"issue/{key}/remotelink")
+        self._call(lambda: self.jira._session.post(url, data=json.dumps(body)))
+
+    def delete_link(self, key: str, global_id: str) -> None:
+        url = self.jira._get_url(f"issue/{key}/remotelink")
+        self._call(lambda: self.jira._session.delete(url, params={"globalId": global_id}))
+
+    def set_record(self, key: str, record: SyncRecord) -> None:
+        url = self.jira._get_url(f"issue/{key}/properties/{PROPERTY_KEY}")
+        self._call(lambda: self.jira._session.put(url, data=json.dumps(record.model_dump())))
+
+    # -- errors and retries -------------------------------------------------------------------------
+    def _call(self, action: Callable[[], T]) -> T:
+        """Run an idempotent call, retrying throttling and transient failures with backoff."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return action()
+            except JIRAError as error:
+                if error.status_code not in RETRY_STATUSES or attempt == MAX_ATTEMPTS:
+                    raise _translate(error) from None
+                time.sleep(_delay(attempt, error.response))
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise RemoteError(
+                        f"Cannot reach Jira at {self.url} ({type(error).__name__}).",
+                        f"Jira({self.url})에 연결할 수 없습니다 ({type(error).__name__}).",
+                        hint_en="check the network and JIRA_URL",
+                        hint_ko="네트워크와 JIRA_URL을 확인하세요",
+                    ) from None
+                time.sleep(_delay(attempt, None))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _delay(attempt: int, response: requests.Response | None) -> float:
+    retry_after = response.headers.get("Retry-After") if response is not None else None
+    if retry_after and retry_after.strip().isdigit():
+        return min(float(retry_after), MAX_DELAY)
+    return random.uniform(0, min(MAX_DELAY, 0.5 * 2**attempt))
+
+
+def _ambiguous(reason: str) -> tuple[str, str]:
+    return (
+        f"Jira did not confirm an issue create ({reason}); it may or may not exist.",
+        f"Jira가 이슈 생성을 확인해 주지 않았습니다 ({reason}). 생성되었을 수도 있습니다.",
+    )
+
+
+def _field_id(fields: list[dict[str, Any]], wanted: str, role: str) -> str:
+    matches = [f for f in fields if wanted in (f.get("id"), f.get("name"))]
+    if len(matches) != 1:
+        state = "does not exist" if not matches else "is ambiguous (several fields share the name; use the id)"
+        raise ConfigError(
+            f"jira.demand_fields.{role}: field {wanted!r} {state}.",
+            f"jira.demand_fields.{role}: 필드 {wanted!r}을(를) 찾을 수 없거나 이름이 겹칩니다.",
+        )
+    return str(matches[0]["id"])
+
+
+def _translate(error: JIRAError) -> CxsyncError:
+    status = error.status_code
+    detail = redact(str(error.text or ""))[:300]
+    if status == 401:
+        return AuthError(
+            "Jira rejected the credentials (HTTP 401).",
+            "Jira가 자격 증명을 거부했습니다 (HTTP 401).",
+            hint_en="Cloud: JIRA_EMAIL + JIRA_API_TOKEN; Data Center: JIRA_PAT",
+            hint_ko="Cloud는 JIRA_EMAIL + JIRA_API_TOKEN, Data Center는 JIRA_PAT",
+        )
+    if status == 403:
+        return AuthError(
+            f"Jira refused the operation (HTTP 403): {detail}", f"Jira가 작업을 거부했습니다 (HTTP 403): {detail}"
+        )
+    return RemoteError(f"Jira answered HTTP {status}: {detail}", f"Jira가 HTTP {status} 오류로 응답했습니다: {detail}")

@@ -1,0 +1,270 @@
+"""The Notion side: resolve the data source, read need-tagged pages as VocEntry, write back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+from notion_client import Client
+from notion_client.errors import APIResponseError, HTTPResponseError, RequestTimeoutError
+
+from cxsync.adapters.counting import ApiCounter
+from cxsync.adapters.notion_values import (
+    UnsupportedProperty,
+    as_date,
+    as_number,
+    as_text,
+    text_value,
+)
+from cxsync.config import NotionCredentials, NotionSettings
+from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
+from cxsync.models import SkippedEntry, VocEntry
+from cxsync.redact import redact
+
+T = TypeVar("T")
+
+ROLE_TYPES: dict[str, set[str]] = {
+    "text": {"title", "rich_text"},
+    "need_tag": {"select", "multi_select", "status", "rich_text"},
+    "customer": {"rich_text", "title", "select", "people", "email"},
+    "company": {"rich_text", "title", "select", "multi_select", "formula", "rollup"},
+    "revenue": {"number", "formula", "rollup"},
+    "channel": {"select", "multi_select", "rich_text"},
+    "created": {"date", "created_time"},
+    "owner": {"people", "rich_text", "select", "created_by"},
+    "jira_key": {"rich_text"},
+    "jira_url": {"url", "rich_text"},
+    "status": {"status", "select"},
+    "group_override": {"rich_text", "select"},
+}
+WRITTEN_ROLES = ("jira_key", "jira_url", "status")
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Schema:
+    data_source_id: str
+    title: str
+    types: dict[str, str]  # property name → type
+    status_options: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    page_id: str
+    jira_key: str | None
+    jira_url: str | None
+    status: str | None
+
+
+class NotionSource:
+    def __init__(self, credentials: NotionCredentials, settings: NotionSettings, counter: ApiCounter) -> None:
+        self.settings = settings
+        self.props = settings.properties
+        self._base_url = credentials.base_url
+        http = httpx.Client(event_hooks={"response": [self._count(counter)]})
+        self.client = Client(auth=credentials.token, base_url=credentials.base_url, client=http, timeout_ms=30_000)
+        self._schema: Schema | None = None
+
+    @staticmethod
+    def _count(counter: ApiCounter) -> Callable[[httpx.Response], None]:
+        def hook(response: httpx.Response) -> None:
+            counter.record("notion", response.request.method, response.request.url.path)
+
+        return hook
+
+    # -- schema -------------------------------------------------------------------------------------
+    def schema(self) -> Schema:
+        if self._schema is None:
+            self._schema = self._call(self._load_schema)
+        return self._schema
+
+    def _load_schema(self) -> Schema:
+        data_source_id = self.settings.data_source_id
+        if data_source_id is None:
+            database = _json(self.client.databases.retrieve(database_id=str(self.settings.database_id)))
+            sources = database.get("data_sources") or []
+            if len(sources) != 1:
+                raise ConfigError(
+                    f"Database {self.settings.database_id} has {len(sources)} data sources; "
+                    "name the one to sync with notion.data_source_id.",
+                    f"데이터베이스 {self.settings.database_id}에 데이터 소스가 {len(sources)}개 있습니다. "
+                    "notion.data_source_id로 하나를 지정하세요.",
+                )
+            data_source_id = sources[0]["id"]
+        source = _json(self.client.data_sources.retrieve(data_source_id=data_source_id))
+        props = source.get("properties", {})
+        status_name = self.props.status
+        options = props.get(status_name, {}).get(props.get(status_name, {}).get("type", ""), {}) if status_name else {}
+        names = frozenset(o.get("name", "") for o in (options or {}).get("options", []) or [])
+        title = "".join(t.get("plain_text", "") for t in source.get("title", []) or [])
+        return Schema(data_source_id, title, {name: p.get("type", "") for name, p in props.items()}, names)
+
+    def schema_problems(self) -> list[str]:
+        """Every mismatch between the mapping and the live schema, each on one line."""
+        schema = self.schema()
+        problems = []
+        for role, name in self.props.used().items():
+            actual = schema.types.get(name)
+            allowed = ROLE_TYPES[role]
+            if actual is None:
+                near = ", ".join(sorted(schema.types)) or "(none)"
+                problems.append(f"notion.properties.{role}: property {name!r} does not exist (existing: {near})")
+            elif actual not in allowed:
+                problems.append(
+                    f"notion.properties.{role}: property {name!r} is {actual}; expected one of {', '.join(sorted(allowed))}"
+                )
+        return problems
+
+    def check_schema(self) -> Schema:
+        problems = self.schema_problems()
+        if problems:
+            raise ConfigError(
+                f"The mapping does not fit the Notion data source ({len(problems)} problem(s)).",
+                f"매핑이 Notion 데이터 소스와 맞지 않습니다 (문제 {len(problems)}개).",
+                problems=problems,
+            )
+        return self.schema()
+
+    # -- reading ------------------------------------------------------------------------------------
+    def _tag_filter(self, schema: Schema) -> dict[str, Any]:
+        kind = schema.types[self.props.need_tag]
+        return {"property": self.props.need_tag, kind: {"is_not_empty": True}}
+
+    def pages(self) -> Iterator[dict[str, Any]]:
+        """All need-tagged pages, following cursors to the end."""
+        schema = self.check_schema()
+        body: dict[str, Any] = {"filter": self._tag_filter(schema), "page_size": PAGE_SIZE}
+        while True:
+            page = self._call(lambda: _json(self.client.data_sources.query(data_source_id=schema.data_source_id, **body)))
+            yield from page.get("results", [])
+            if page.get("request_status", {}).get("type") == "incomplete":
+                raise RemoteError(
+                    "Notion stopped the query at its result cap; the data source is too large for one query.",
+                    "Notion이 결과 상한에서 조회를 멈췄습니다. 한 번의 조회로 읽기에는 데이터 소스가 너무 큽니다.",
+                )
+            cursor = page.get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return
+            body["start_cursor"] = cursor
+
+    def read(self) -> tuple[list[VocEntry], list[SkippedEntry]]:
+        entries: list[VocEntry] = []
+        skipped: list[SkippedEntry] = []
+        for page in self.pages():
+            result = self.to_entry(page)
+            (entries if isinstance(result, VocEntry) else skipped).append(result)  # type: ignore[arg-type]
+        return entries, skipped
+
+    def to_entry(self, page: dict[str, Any]) -> VocEntry | SkippedEntry:
+        page_id, url = page["id"], page.get("url", "")
+        props = page.get("properties", {})
+
+        def value(role: str, convert: Callable[[dict[str, Any]], T]) -> T | None:
+            name = getattr(self.props, role)
+            if not name or name not in props:
+                return None
+            return convert(props[name])
+
+        try:
+            text = value("text", as_text)
+            tag = value("need_tag", as_text)
+            if not text:
+                return _skipped(page_id, url, "the request text is empty", "요청 내용이 비어 있습니다")
+            if tag and self.schema().types.get(self.props.need_tag) == "multi_select":
+                tag = tag.split(", ")[0]
+            return VocEntry(
+                page_id=page_id,
+                url=url,
+                text=text,
+                need_tag=tag,
+                customer=value("customer", as_text),
+                company=value("company", as_text),
+                revenue=value("revenue", as_number),
+                currency=self.settings.revenue_currency,
+                channel=value("channel", as_text),
+                received=value("created", as_date),
+                owner=value("owner", as_text),
+                created_time=_timestamp(page["created_time"]),
+                last_edited_time=_timestamp(page["last_edited_time"]),
+                jira_key=value("jira_key", as_text),
+                jira_url=value("jira_url", as_text),
+                status=value("status", as_text),
+                group_override=value("group_override", as_text),
+            )
+        except UnsupportedProperty as problem:
+            return _skipped(page_id, url, f"unreadable property: {problem}", f"읽을 수 없는 속성: {problem}")
+
+    # -- writing ------------------------------------------------------------------------------------
+    def write_back(self, change: WriteBack) -> None:
+        schema = self.schema()
+        properties: dict[str, Any] = {}
+        if self.props.jira_key:
+            properties[self.props.jira_key] = text_value(
+                schema.types[self.props.jira_key], change.jira_key, change.jira_url
+            )
+        if self.props.jira_url:
+            properties[self.props.jira_url] = text_value(schema.types[self.props.jira_url], change.jira_url)
+        if self.props.status and change.status:
+            properties[self.props.status] = text_value(schema.types[self.props.status], change.status)
+        self._call(lambda: self.client.pages.update(page_id=change.page_id, properties=properties))
+
+    # -- errors -------------------------------------------------------------------------------------
+    def _call(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except CxsyncError:
+            raise
+        except APIResponseError as error:
+            raise _translate(error) from None
+        except RequestTimeoutError:
+            raise RemoteError("Notion did not answer in time.", "Notion이 제시간에 응답하지 않았습니다.") from None
+        except HTTPResponseError as error:
+            raise RemoteError(
+                f"Notion answered HTTP {error.status}: {redact(str(error))[:300]}",
+                f"Notion이 HTTP {error.status} 오류로 응답했습니다: {redact(str(error))[:300]}",
+            ) from None
+        except httpx.TransportError as error:
+            raise RemoteError(
+                f"Cannot reach Notion at {self._base_url} ({type(error).__name__}).",
+                f"Notion({self._base_url})에 연결할 수 없습니다 ({type(error).__name__}).",
+                hint_en="check the network and NOTION_BASE_URL",
+                hint_ko="네트워크와 NOTION_BASE_URL을 확인하세요",
+            ) from None
+
+
+def _translate(error: APIResponseError) -> CxsyncError:
+    code = str(getattr(error.code, "value", error.code))
+    message = redact(str(error))[:300]
+    if code == "unauthorized":
+        return AuthError(
+            "Notion rejected NOTION_TOKEN (unauthorized).",
+            "Notion이 NOTION_TOKEN을 거부했습니다 (unauthorized).",
+            hint_en="create an internal integration token and set NOTION_TOKEN",
+            hint_ko="내부 통합 토큰을 만들어 NOTION_TOKEN에 설정하세요",
+        )
+    if code in ("object_not_found", "restricted_resource"):
+        return ConfigError(
+            f"Notion cannot find or open the object: {message}",
+            f"Notion에서 대상을 찾거나 열 수 없습니다: {message}",
+            hint_en="check the id in the mapping and share the database with the integration (••• → Connections)",
+            hint_ko="매핑의 id를 확인하고 데이터베이스를 통합에 공유하세요 (••• → 연결)",
+        )
+    return RemoteError(f"Notion error {code}: {message}", f"Notion 오류 {code}: {message}")
+
+
+def _json(value: Any) -> dict[str, Any]:
+    """notion-client's sync client returns plain dicts; its type says `Any | Awaitable`."""
+    assert isinstance(value, dict), type(value)
+    return value
+
+
+def _skipped(page_id: str, url: str, en: str, ko: str) -> SkippedEntry:
+    return SkippedEntry(page_id=page_id, url=url, reason_en=en, reason_ko=ko)
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,219 @@
+"""The `cxsync` command: a thin layer over the core. Errors are caught once, here."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from cxsync import __version__
+from cxsync.config import LoadedMapping, load_mapping
+from cxsync.errors import BusyError, CxsyncError, ExitCode, PartialFailure
+from cxsync.plan import Plan
+from cxsync.redact import redact
+from cxsync.report import print_calls, print_plan, print_result, summary_json
+from cxsync.session import Session
+
+
+class Context:
+    def __init__(self, lang: str | None, debug: bool, quiet: bool) -> None:
+        self.lang_option = lang
+        self.debug = debug
+        self.quiet = quiet
+        self.lang = lang or _env_lang()
+        no_color = bool(os.environ.get("NO_COLOR"))
+        self.out = Console(no_color=no_color, soft_wrap=False, quiet=quiet)
+        self.err = Console(stderr=True, no_color=no_color)
+
+    def mapping(self, path: str | None) -> LoadedMapping:
+        if not path:
+            raise click.UsageError("give --mapping PATH or set CXSYNC_MAPPING")
+        loaded = load_mapping(path)
+        if self.lang_option is None and loaded.mapping.lang:
+            self.lang = loaded.mapping.lang
+        return loaded
+
+
+def _env_lang() -> str:
+    explicit = os.environ.get("CXSYNC_LANG", "")
+    if explicit in ("ko", "en"):
+        return explicit
+    return "ko" if os.environ.get("LANG", "").lower().startswith("ko") else "en"
+
+
+class CxsyncGroup(click.Group):
+    """Turns every CxsyncError into one clear line and its exit code; no traceback unless --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CxsyncError as error:
+            state: Context | None = ctx.obj
+            lang = state.lang if state else _env_lang()
+            if state and state.debug:
+                click.echo(redact(traceback.format_exc()), err=True)
+            click.echo(redact(f"cxsync: {error.message(lang)}"), err=True)
+            ctx.exit(int(error.exit_code))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:
+            state = ctx.obj
+            if state and state.debug:
+                click.echo(redact(traceback.format_exc()), err=True)
+            else:
+                click.echo(
+                    redact(
+                        f"cxsync: internal error: {type(error).__name__}: {error}\n  → rerun with --debug for details"
+                    ),
+                    err=True,
+                )
+            ctx.exit(int(ExitCode.ERROR))
+
+
+mapping_option = click.option(
+    "--mapping",
+    "-m",
+    "mapping_path",
+    envvar="CXSYNC_MAPPING",
+    type=click.Path(dir_okay=False),
+    help="Mapping YAML (or CXSYNC_MAPPING).",
+)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+
+
+@click.group(cls=CxsyncGroup)
+@click.version_option(__version__, prog_name="cxsync")
+@click.option("--lang", type=click.Choice(["ko", "en"]), help="Message language (default: mapping, then $LANG).")
+@click.option("--debug", is_flag=True, help="Show tracebacks (secrets still masked).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and machine output.")
+@click.pass_context
+def main(ctx: click.Context, lang: str | None, debug: bool, quiet: bool) -> None:
+    """Notion VoC → grouped Jira improvement issues, with the Jira key written back to Notion."""
+    ctx.obj = Context(lang, debug, quiet)
+
+
+@main.command()
+@mapping_option
+@click.option("--live", is_flag=True, help="Also check the mapping against the live Notion schema.")
+@click.pass_obj
+def validate(state: Context, mapping_path: str | None, live: bool) -> None:
+    """Check a mapping file (and, with --live, the Notion schema). Reports every problem at once."""
+    loaded = state.mapping(mapping_path)
+    if live:
+        Session(loaded).notion.check_schema()
+    ok = "매핑이 올바릅니다" if state.lang == "ko" else "mapping is valid"
+    state.out.print(f"{loaded.path}: {ok}" + (" (live schema checked)" if live else ""), markup=False)
+
+
+@main.command()
+@mapping_option
+@format_option
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Save the plan as JSON for `cxsync apply`.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
+@click.option("--verbose", "-v", is_flag=True, help="List unchanged groups too.")
+@click.pass_obj
+def plan(
+    state: Context, mapping_path: str | None, fmt: str, out_path: str | None, detailed_exitcode: bool, verbose: bool
+) -> None:
+    """Show what a sync would do. Reads Notion and Jira, writes nothing."""
+    session = Session(state.mapping(mapping_path))
+    the_plan = session.plan()
+    if out_path:
+        Path(out_path).write_text(the_plan.model_dump_json(indent=2), encoding="utf-8")
+    if fmt == "json":
+        click.echo(summary_json(the_plan, session.counter))
+    else:
+        print_plan(the_plan, state.out, state.lang, verbose=verbose)
+        print_calls(session.counter, state.out, state.lang)
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(int(ExitCode.CHANGES_PENDING))
+
+
+@main.command()
+@mapping_option
+@format_option
+@click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | None) -> None:
+    """Apply a saved plan (refused if Notion or Jira changed since), or plan and apply now."""
+    session = Session(state.mapping(mapping_path))
+    current = session.plan()
+    if plan_file:
+        saved = Plan.model_validate_json(Path(plan_file).read_text(encoding="utf-8"))
+        if saved.fingerprint != current.fingerprint or saved.mapping != current.mapping:
+            raise BusyError(
+                "The saved plan is stale: Notion or Jira changed since it was made. Run `cxsync plan` again.",
+                "저장된 계획이 오래되었습니다. 계획 이후 Notion 또는 Jira가 바뀌었습니다. `cxsync plan`을 다시 실행하세요.",
+            )
+        current = saved
+    _apply_and_report(state, session, current, fmt)
+
+
+@main.command()
+@mapping_option
+@format_option
+@click.pass_obj
+def sync(state: Context, mapping_path: str | None, fmt: str) -> None:
+    """Plan and apply in one go: the command for cron, CI and Kubernetes."""
+    session = Session(state.mapping(mapping_path))
+    _apply_and_report(state, session, session.plan(), fmt)
+
+
+def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str) -> None:
+    if fmt == "text":
+        print_plan(the_plan, state.out, state.lang)
+    result = session.apply(the_plan)
+    if fmt == "json":
+        click.echo(summary_json(the_plan, session.counter, result))
+    else:
+        print_result(result, state.out, state.lang)
+        print_calls(session.counter, state.out, state.lang)
+    if not result.ok:
+        raise PartialFailure(
+            f"{len(result.failures)} planned write(s) failed; the next run resumes safely.",
+            f"계획된 쓰기 {len(result.failures)}건이 실패했습니다. 다음 실행에서 안전하게 이어집니다.",
+        )
+
+
+@main.command()
+@click.option(
+    "--seed", "seed_path", type=click.Path(exists=True, dir_okay=False), help="Seed JSON (default: examples/)."
+)
+@click.option("--port", type=int, default=0, help="Notion sandbox port (Jira takes the next one). 0 = any free port.")
+@click.option("--flavor", type=click.Choice(["cloud", "datacenter"]), default="cloud", show_default=True)
+@click.pass_obj
+def sandbox(state: Context, seed_path: str | None, port: int, flavor: str) -> None:
+    """Run the Notion and Jira sandboxes on loopback and print the environment that points at them."""
+    from cxsync.sandbox.runner import load_seed, start_sandboxes
+
+    seed = load_seed(Path(seed_path) if seed_path else None)
+    boxes = start_sandboxes(seed, flavor=flavor, notion_port=port, jira_port=port + 1 if port else 0)  # type: ignore[arg-type]
+    for key, value in boxes.env().items():
+        click.echo(f"{key}={value}")
+    sys.stdout.flush()
+    hint = "Ctrl+C로 종료합니다" if state.lang == "ko" else "Press Ctrl+C to stop"
+    state.err.print(f"# {hint}", markup=False)
+    try:
+        import threading
+
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        boxes.stop()
+
+
+@main.command()
+@click.option("--flavor", type=click.Choice(["cloud", "datacenter"]), default="cloud", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="cxsync-demo", show_default=True)
+@click.pass_obj
+def demo(state: Context, flavor: str, out_dir: str) -> None:
+    """Start both sandboxes with the example data, then plan, apply and sync again."""
+    from cxsync.demo import run_demo
+
+    run_demo(state.out, state.lang_option or "ko", flavor, Path(out_dir))  # type: ignore[arg-type]

@@ -1,0 +1,67 @@
+"""Demand behind a group: requests, distinct customers and companies, revenue once per company."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from cxsync.grouping.normalize import normalize
+from cxsync.models import VocEntry
+
+
+class Demand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    requests: int
+    customers: int
+    companies: int
+    revenue: dict[str, Decimal]
+    first_seen: date | None
+    last_seen: date | None
+    channels: dict[str, int]
+
+
+def _account(entry: VocEntry) -> str | None:
+    """Whose revenue an entry carries: its company, else its customer."""
+    for name in (entry.company, entry.customer):
+        if name and normalize(name):
+            return normalize(name)
+    return None
+
+
+def compute_demand(entries: Iterable[VocEntry]) -> Demand:
+    """Count demand exactly; revenue is summed once per account and never across currencies.
+
+    When one account's entries disagree on revenue, the most recently created entry wins: it is
+    the figure CX last recorded for that account.
+    """
+    entries = list(entries)
+    customers = {normalize(e.customer) for e in entries if e.customer and normalize(e.customer)}
+    companies = {normalize(e.company) for e in entries if e.company and normalize(e.company)}
+    latest: dict[tuple[str, str], tuple[object, Decimal]] = {}
+    for entry in entries:
+        account = _account(entry)
+        if entry.revenue is None or account is None:
+            continue
+        slot = (account, entry.currency)
+        stamp = (entry.created_time, entry.page_id)
+        if slot not in latest or stamp > latest[slot][0]:  # type: ignore[operator]
+            latest[slot] = (stamp, entry.revenue)
+    revenue: dict[str, Decimal] = {}
+    for (_, currency), (_, amount) in sorted(latest.items()):
+        revenue[currency] = revenue.get(currency, Decimal(0)) + amount
+    days = sorted(d for d in (e.received or e.created_time.date() for e in entries) if d)
+    channels = Counter(e.channel for e in entries if e.channel)
+    return Demand(
+        requests=len(entries),
+        customers=len(customers),
+        companies=len(companies),
+        revenue=revenue,
+        first_seen=days[0] if days else None,
+        last_seen=days[-1] if days else None,
+        channels=dict(sorted(channels.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )

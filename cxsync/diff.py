@@ -1,0 +1,146 @@
+"""Diff the desired Jira state of one group against the issue Jira actually has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from cxsync.config import Mapping
+from cxsync.desired import DesiredIssue, demand_field_values, sha, sync_fields_sha
+from cxsync.document import (
+    has_adf_block,
+    has_wiki_block,
+    owned_adf_nodes,
+    owned_wiki,
+    splice_adf,
+    splice_wiki,
+)
+from cxsync.models import ActualIssue, Group, RemoteLinkSpec, SyncRecord
+from cxsync.plan import FieldChange, GroupPlan, Member
+
+Markup = Literal["adf", "wiki"]
+LinkReader = Callable[[str], dict[str, dict[str, Any]]]
+
+
+def _members(group: Group) -> list[Member]:
+    why = {m.page_id: m for m in group.memberships}
+    return [
+        Member(
+            page_id=e.page_id,
+            url=e.url,
+            text=e.text,
+            customer=e.customer,
+            company=e.company,
+            score=why[e.page_id].score if e.page_id in why else 1.0,
+            reason=why[e.page_id].reason if e.page_id in why else "",
+        )
+        for e in sorted(group.members, key=lambda e: (e.created_time, e.page_id))
+    ]
+
+
+def _base(desired: DesiredIssue, action: Literal["create", "update", "unchanged"], record: SyncRecord) -> GroupPlan:
+    return GroupPlan(
+        group_id=desired.group.id,
+        label=desired.label,
+        need_tag=desired.group.need_tag,
+        summary=desired.summary,
+        demand=desired.demand,
+        members=_members(desired.group),
+        action=action,
+        record=record,
+    )
+
+
+def plan_create(desired: DesiredIssue, mapping: Mapping, field_ids: dict[str, str], markup: Markup) -> GroupPlan:
+    description: Any = (
+        {"type": "doc", "version": 1, "content": owned_adf_nodes(desired.blocks)}
+        if markup == "adf"
+        else owned_wiki(desired.blocks)
+    )
+    numbers = {field_ids[role]: value for role, value in demand_field_values(desired, mapping).items()}
+    fields = {"summary": desired.summary, "description": description, "labels": list(desired.labels), **numbers}
+    record = SyncRecord(
+        group=desired.group.id,
+        summary_sha=sha(desired.summary),
+        block_sha=desired.block_sha(),
+        fields_sha=sync_fields_sha(numbers),
+        links_sha="",  # set once the links are posted, so a crash in between re-posts them
+    )
+    plan = _base(desired, "create", record)
+    plan.create_fields = fields
+    plan.link_upserts = list(desired.links)
+    plan.write_record = True
+    return plan
+
+
+def plan_update(
+    desired: DesiredIssue,
+    actual: ActualIssue,
+    mapping: Mapping,
+    field_ids: dict[str, str],
+    markup: Markup,
+    read_links: LinkReader,
+) -> GroupPlan:
+    previous = actual.record
+    fields: dict[str, Any] = {}
+    changes: list[FieldChange] = []
+    notes: list[str] = []
+
+    summary_sha = sha(actual.summary)
+    if actual.summary != desired.summary:
+        if previous is not None and previous.summary_sha == summary_sha:
+            fields["summary"] = desired.summary
+            changes.append(FieldChange(field="summary", before=actual.summary, after=desired.summary))
+            summary_sha = sha(desired.summary)
+        else:
+            notes.append("summary was edited in Jira; left as the human wrote it")
+
+    has_block = has_adf_block(actual.description) if markup == "adf" else has_wiki_block(actual.description)
+    if previous is None or previous.block_sha != desired.block_sha() or not has_block:
+        splice = splice_adf if markup == "adf" else splice_wiki
+        fields["description"] = splice(actual.description, desired.blocks)
+        changes.append(FieldChange(field="description", before="(cxsync block)", after="(cxsync block, re-rendered)"))
+
+    numbers = {field_ids[role]: value for role, value in demand_field_values(desired, mapping).items()}
+    for field_id, value in numbers.items():
+        role = next(r for r, f in field_ids.items() if f == field_id)
+        if actual.fields.get(role) != value:
+            fields[field_id] = value
+            changes.append(FieldChange(field=field_id, before=actual.fields.get(role), after=value))
+
+    add_labels = [label for label in desired.labels if label not in actual.labels]
+    changes += [FieldChange(field="labels", before=None, after=label) for label in add_labels]
+
+    upserts: list[RemoteLinkSpec] = []
+    deletes: list[str] = []
+    if previous is None or previous.links_sha != desired.links_sha():
+        upserts, deletes = diff_links(desired.links, read_links(actual.key))
+
+    record = SyncRecord(
+        group=desired.group.id,
+        summary_sha=summary_sha,
+        block_sha=desired.block_sha(),
+        fields_sha=sync_fields_sha(numbers),
+        links_sha=desired.links_sha(),
+    )
+    write_record = record != previous
+    action: Literal["update", "unchanged"] = "update" if fields or add_labels or upserts or deletes or write_record else "unchanged"
+    plan = _base(desired, action, record)
+    plan.key, plan.issue_id = actual.key, actual.id
+    plan.update_fields, plan.add_labels, plan.changes, plan.notes = fields, add_labels, changes, notes
+    plan.link_upserts, plan.link_deletes, plan.write_record = upserts, deletes, write_record
+    return plan
+
+
+def diff_links(
+    desired: tuple[RemoteLinkSpec, ...], actual: dict[str, dict[str, Any]]
+) -> tuple[list[RemoteLinkSpec], list[str]]:
+    """Links to upsert (missing or changed) and cxsync links to remove (their entry left the group)."""
+    upserts = []
+    for link in desired:
+        current = (actual.get(link.global_id) or {}).get("object") or {}
+        if current.get("url") != link.url or current.get("title") != link.title:
+            upserts.append(link)
+    wanted = {link.global_id for link in desired}
+    deletes = sorted(g for g in actual if g.startswith("cxsync:") and g not in wanted)
+    return upserts, deletes

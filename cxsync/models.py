@@ -1,0 +1,105 @@
+"""Typed values that flow through the core: entries, groups, and what Jira holds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VocEntry(_Value):
+    """One customer request, read from a Notion page and converted at the boundary."""
+
+    page_id: str
+    url: str
+    text: str
+    need_tag: str | None
+    customer: str | None = None
+    company: str | None = None
+    revenue: Decimal | None = None
+    currency: str = "KRW"
+    channel: str | None = None
+    received: date | None = None
+    owner: str | None = None
+    created_time: datetime
+    last_edited_time: datetime
+    jira_key: str | None = None
+    jira_url: str | None = None
+    status: str | None = None
+    group_override: str | None = None
+
+
+class SkippedEntry(_Value):
+    """A page that could not become a VocEntry, with the reason shown in the plan."""
+
+    page_id: str
+    url: str
+    reason_en: str
+    reason_ko: str
+
+
+class Membership(_Value):
+    """Why an entry is in its group."""
+
+    page_id: str
+    score: float
+    reason: str
+
+
+class Group(_Value):
+    """A set of entries that ask for the same thing. `id` is stable across runs."""
+
+    id: str
+    need_tag: str | None
+    members: tuple[VocEntry, ...]
+    memberships: tuple[Membership, ...] = ()
+    pinned_key: str | None = Field(default=None, description="a Jira key an override pinned this group to")
+
+    @property
+    def anchor(self) -> VocEntry:
+        return min(self.members, key=lambda e: (e.created_time, e.page_id))
+
+
+class RemoteLinkSpec(_Value):
+    global_id: str
+    url: str
+    title: str
+
+
+class SyncRecord(_Value):
+    """What cxsync last wrote to an issue, kept in the issue's `cxsync` entity property.
+
+    It lives in Jira itself, so losing local state loses nothing: summaries a human changed after
+    cxsync wrote them are detected by hash, and link changes by the hash of the link set.
+    """
+
+    v: int = 1
+    group: str
+    summary_sha: str = ""
+    block_sha: str = ""
+    fields_sha: str = ""
+    links_sha: str = ""
+
+
+class ActualIssue(_Value):
+    """A cxsync-labelled Jira issue as search returned it."""
+
+    id: str
+    key: str
+    summary: str
+    labels: tuple[str, ...]
+    description: Any
+    status: str
+    status_category: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    record: SyncRecord | None = None
+
+    def group_ids(self, label_prefix: str) -> list[str]:
+        head = f"{label_prefix}-g"
+        return sorted(label[len(label_prefix) + 1 :] for label in self.labels if label.startswith(head))

@@ -1,0 +1,114 @@
+"""The plan: a serialisable value listing exactly what apply will do, computed by diffing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cxsync.demand import Demand
+from cxsync.models import RemoteLinkSpec, SkippedEntry, SyncRecord
+
+SCHEMA_VERSION = "1"
+Action = Literal["create", "update", "unchanged"]
+
+
+class _Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Member(_Plan):
+    page_id: str
+    url: str
+    text: str
+    customer: str | None
+    company: str | None
+    score: float
+    reason: str
+
+
+class FieldChange(_Plan):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class GroupPlan(_Plan):
+    group_id: str
+    label: str
+    need_tag: str | None
+    summary: str
+    demand: Demand
+    members: list[Member]
+    action: Action
+    key: str | None = None
+    issue_id: str | None = None
+    create_fields: dict[str, Any] | None = None
+    update_fields: dict[str, Any] = Field(default_factory=dict)
+    add_labels: list[str] = Field(default_factory=list)
+    changes: list[FieldChange] = Field(default_factory=list)
+    link_upserts: list[RemoteLinkSpec] = Field(default_factory=list)
+    link_deletes: list[str] = Field(default_factory=list)
+    record: SyncRecord
+    write_record: bool = False
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def issue_writes(self) -> int:
+        """Jira writes this group needs (the create/edit, each link, the sync record)."""
+        if self.action == "create":
+            return 2 + len(self.link_upserts)
+        edit = 1 if self.update_fields or self.add_labels else 0
+        return edit + len(self.link_upserts) + len(self.link_deletes) + int(self.write_record)
+
+
+class WriteBackPlan(_Plan):
+    page_id: str
+    group_id: str
+    key: str | None = Field(description="None while the group's issue is still to be created")
+    url: str | None
+    status: str | None
+    before_key: str | None
+    before_status: str | None
+
+
+class Orphan(_Plan):
+    key: str
+    group_id: str
+    reason: str
+
+
+class Plan(_Plan):
+    schema_version: str = SCHEMA_VERSION
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    mapping: str
+    data_source_id: str
+    jira_project: str
+    jira_url: str
+    groups: list[GroupPlan]
+    writebacks: list[WriteBackPlan]
+    skipped: list[SkippedEntry]
+    orphans: list[Orphan] = Field(default_factory=list)
+    fingerprint: dict[str, str] = Field(default_factory=dict)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for g in self.groups if g.action == action)
+
+    @property
+    def writes(self) -> int:
+        return sum(g.issue_writes for g in self.groups) + len(self.writebacks)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.writes > 0
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "create": self.count("create"),
+            "update": self.count("update"),
+            "unchanged": self.count("unchanged"),
+            "writebacks": len(self.writebacks),
+            "skipped": len(self.skipped),
+            "writes": self.writes,
+        }

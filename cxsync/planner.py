@@ -1,0 +1,140 @@
+"""Read both sides, group, render the desired state and diff it into a Plan. Writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from cxsync.adapters.jira_tracker import JiraTracker
+from cxsync.adapters.notion_source import NotionSource
+from cxsync.config import LoadedMapping
+from cxsync.desired import build_desired
+from cxsync.diff import plan_create, plan_update
+from cxsync.grouping.exact import ExactTextGrouper
+from cxsync.grouping.overrides import group_with_overrides
+from cxsync.models import ActualIssue, Group, VocEntry
+from cxsync.plan import GroupPlan, Orphan, Plan, WriteBackPlan
+
+
+def make_plan(loaded: LoadedMapping, notion: NotionSource, jira: JiraTracker) -> Plan:
+    mapping = loaded.mapping
+    entries, skipped = notion.read()
+    managed = jira.managed_issues()
+    prefix = mapping.jira.label_prefix
+    by_group, duplicates = _index_by_group(managed, prefix)
+    group_of_key = {issue.key: gid for gid, issue in by_group.items()}
+    previous = {e.page_id: group_of_key[e.jira_key] for e in entries if e.jira_key in group_of_key}
+    grouper = ExactTextGrouper(scope_by_tag=mapping.grouping.scope == "need_tag")
+    grouped = group_with_overrides(grouper, entries, previous, group_of_key)
+    field_ids = jira.field_ids()
+
+    groups: list[GroupPlan] = []
+    issue_of: dict[str, ActualIssue] = {}
+    for group in grouped.groups:
+        desired = build_desired(group, mapping)
+        actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira)
+        if actual is not None:
+            issue_of[group.id] = actual
+        if actual is None:
+            groups.append(plan_create(desired, mapping, field_ids, jira.markup))
+        else:
+            groups.append(plan_update(desired, actual, mapping, field_ids, jira.markup, jira.remote_links))
+        groups[-1].notes.extend(duplicates.get(group.id, []))
+    groups.sort(key=lambda g: (-g.demand.requests, -g.demand.customers, g.group_id))
+
+    live = {g.group_id for g in groups}
+    orphans = [
+        Orphan(key=issue.key, group_id=gid, reason="no Notion entry belongs to this group any more")
+        for gid, issue in sorted(by_group.items())
+        if gid not in live
+    ]
+    return Plan(
+        mapping=loaded.name,
+        data_source_id=notion.schema().data_source_id,
+        jira_project=mapping.jira.project,
+        jira_url=jira.url,
+        groups=groups,
+        writebacks=_writebacks(grouped.groups, groups, issue_of, jira, loaded),
+        skipped=[*skipped, *grouped.skipped],
+        orphans=orphans,
+        fingerprint={"notion": _fingerprint_entries(entries), "jira": _fingerprint_issues(managed)},
+    )
+
+
+def _index_by_group(issues: Sequence[ActualIssue], prefix: str) -> tuple[dict[str, ActualIssue], dict[str, list[str]]]:
+    """Group id → its issue. Should two issues carry one group's label, the oldest wins."""
+    by_group: dict[str, ActualIssue] = {}
+    duplicates: dict[str, list[str]] = {}
+    for issue in sorted(issues, key=lambda i: int(i.id) if i.id.isdigit() else 0):
+        for gid in issue.group_ids(prefix):
+            if gid in by_group:
+                duplicates.setdefault(gid, []).append(
+                    f"{issue.key} also carries this group's label; {by_group[gid].key} is used (duplicate left for a human)"
+                )
+            else:
+                by_group[gid] = issue
+    return by_group, duplicates
+
+
+def _pinned_issue(key: str | None, managed: Sequence[ActualIssue], jira: JiraTracker) -> ActualIssue | None:
+    if key is None:
+        return None
+    return next((i for i in managed if i.key == key), None) or jira.get(key)
+
+
+def _writebacks(
+    groups: Sequence[Group],
+    plans: Sequence[GroupPlan],
+    issue_of: dict[str, ActualIssue],
+    jira: JiraTracker,
+    loaded: LoadedMapping,
+) -> list[WriteBackPlan]:
+    settings = loaded.mapping.jira
+    props = loaded.mapping.notion.properties
+    plan_of = {p.group_id: p for p in plans}
+    changes: list[WriteBackPlan] = []
+    for group in groups:
+        plan = plan_of[group.id]
+        actual = issue_of.get(plan.group_id)
+        status_name, category = (actual.status, actual.status_category) if actual else ("To Do", "new")
+        status = settings.notion_status_for(status_name, category) if props.status else None
+        for entry in group.members:
+            change = _writeback(entry, plan, status, jira, props.jira_url is not None)
+            if change is not None:
+                changes.append(change)
+    return sorted(changes, key=lambda c: (c.group_id, c.page_id))
+
+
+def _writeback(
+    entry: VocEntry, plan: GroupPlan, status: str | None, jira: JiraTracker, has_url: bool
+) -> WriteBackPlan | None:
+    key = plan.key
+    url = jira.browse_url(key) if key else None
+    same = (
+        key is not None
+        and entry.jira_key == key
+        and (not has_url or entry.jira_url == url)
+        and (status is None or entry.status == status)
+    )
+    if same:
+        return None
+    return WriteBackPlan(
+        page_id=entry.page_id,
+        group_id=plan.group_id,
+        key=key,
+        url=url,
+        status=status,
+        before_key=entry.jira_key,
+        before_status=entry.status,
+    )
+
+
+def _fingerprint_entries(entries: Sequence[VocEntry]) -> str:
+    rows = sorted(e.model_dump_json(exclude={"last_edited_time"}) for e in entries)
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
+def _fingerprint_issues(issues: Sequence[ActualIssue]) -> str:
+    rows = sorted(json.dumps(i.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for i in issues)
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]

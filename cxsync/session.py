@@ -1,0 +1,53 @@
+"""Wire a mapping to live adapters: credentials from the environment, one API counter."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from cxsync.adapters.counting import ApiCounter
+from cxsync.adapters.jira_tracker import JiraTracker
+from cxsync.adapters.notion_source import NotionSource
+from cxsync.apply import ApplyResult, apply_plan
+from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
+from cxsync.journal import Journal
+from cxsync.plan import Plan
+from cxsync.planner import make_plan
+
+
+@dataclass
+class Session:
+    loaded: LoadedMapping
+    counter: ApiCounter = field(default_factory=ApiCounter)
+    _notion: NotionSource | None = None
+    _jira: JiraTracker | None = None
+
+    @property
+    def notion(self) -> NotionSource:
+        if self._notion is None:
+            creds = notion_credentials(os.environ)
+            self._notion = NotionSource(creds, self.loaded.mapping.notion, self.counter)
+        return self._notion
+
+    @property
+    def jira(self) -> JiraTracker:
+        if self._jira is None:
+            creds = jira_credentials(os.environ)
+            self._jira = JiraTracker(creds, self.loaded.mapping.jira, self.counter)
+        return self._jira
+
+    def check_credentials(self) -> None:
+        """Fail early, before any network call, when a secret is missing."""
+        notion_credentials(os.environ)
+        jira_credentials(os.environ)
+
+    def plan(self) -> Plan:
+        self.check_credentials()
+        return make_plan(self.loaded, self.notion, self.jira)
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        journal = Journal(self.loaded.name)
+        try:
+            return apply_plan(plan, self.jira, self.notion, journal)
+        finally:
+            journal.close()
