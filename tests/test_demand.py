@@ -40,9 +40,7 @@ rows = st.lists(
 
 @given(rows)
 def test_counts_match_a_brute_force_recount(data: list[tuple[str | None, str | None, int | None, str]]) -> None:
-    entries = [
-        make_entry(i, customer=c, company=co, revenue=r, currency=cur) for i, (c, co, r, cur) in enumerate(data)
-    ]
+    entries = [make_entry(i, customer=c, company=co, revenue=r, currency=cur) for i, (c, co, r, cur) in enumerate(data)]
     demand = compute_demand(entries)
     assert demand.requests == len(data)
     assert demand.customers == len({c for c, _, _, _ in data if c})

@@ -42,7 +42,11 @@ def test_splice_wiki_keeps_human_text_around_the_owned_block() -> None:
 
 
 def test_adf_is_built_by_construction_and_splices_in_place() -> None:
-    human = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "앞"}]}]}
+    human = {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "앞"}]}],
+    }
     doc = splice_adf(human, BLOCKS)
     assert doc["content"][0] == human["content"][0] and has_adf_block(doc)
     doc["content"].append({"type": "paragraph", "content": [{"type": "text", "text": "뒤"}]})
@@ -50,10 +54,7 @@ def test_adf_is_built_by_construction_and_splices_in_place() -> None:
     texts = [n.get("content", [{}])[0].get("text") for n in again["content"]]
     assert texts[0] == "앞" and texts[-1] == "뒤" and "새 근거" in texts
     links = [
-        mark["attrs"]["href"]
-        for node in owned_adf_nodes(BLOCKS)
-        for mark in _marks(node)
-        if mark["type"] == "link"
+        mark["attrs"]["href"] for node in owned_adf_nodes(BLOCKS) for mark in _marks(node) if mark["type"] == "link"
     ]
     assert links == ["https://www.notion.so/abc"]
 

@@ -77,7 +77,9 @@ def test_overrides_exclude_pin_to_group_and_pin_to_key() -> None:
     pinned = make_entry(4, "전혀 다른 문장", group_override=gid)
     to_key = make_entry(5, "또 다른 문장", group_override="cx-77")
     bogus = make_entry(6, "또또 다른 문장", group_override="whatever")
-    result = group_with_overrides(ExactTextGrouper(), [a, b, excluded, pinned, to_key, bogus], {}, {"CX-77": "gexisting000"})
+    result = group_with_overrides(
+        ExactTextGrouper(), [a, b, excluded, pinned, to_key, bogus], {}, {"CX-77": "gexisting000"}
+    )
     by_id = {g.id: g for g in result.groups}
     assert {e.page_id for e in by_id[gid].members} == {a.page_id, b.page_id, pinned.page_id}
     assert by_id["gexisting000"].pinned_key == "CX-77"
