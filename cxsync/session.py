@@ -10,7 +10,8 @@ from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.apply import ApplyResult, apply_plan
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
-from cxsync.journal import Journal
+from cxsync.journal import Journal, state_dir
+from cxsync.lock import run_lock
 from cxsync.plan import Plan
 from cxsync.planner import make_plan
 
@@ -46,8 +47,9 @@ class Session:
         return make_plan(self.loaded, self.notion, self.jira)
 
     def apply(self, plan: Plan) -> ApplyResult:
-        journal = Journal(self.loaded.name)
-        try:
-            return apply_plan(plan, self.jira, self.notion, journal)
-        finally:
-            journal.close()
+        with run_lock(state_dir() / f"{self.loaded.name}.lock"):
+            journal = Journal(self.loaded.name)
+            try:
+                return apply_plan(plan, self.jira, self.notion, journal)
+            finally:
+                journal.close()
