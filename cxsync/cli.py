@@ -144,6 +144,11 @@ def plan(
 def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | None) -> None:
     """Apply a saved plan (refused if Notion or Jira changed since), or plan and apply now."""
     session = Session(state.mapping(mapping_path))
+    with session.locked():
+        _apply_saved_or_fresh(state, session, plan_file, fmt)
+
+
+def _apply_saved_or_fresh(state: Context, session: Session, plan_file: str | None, fmt: str) -> None:
     current = session.plan()
     if plan_file:
         saved = Plan.model_validate_json(Path(plan_file).read_text(encoding="utf-8"))
@@ -163,7 +168,8 @@ def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | N
 def sync(state: Context, mapping_path: str | None, fmt: str) -> None:
     """Plan and apply in one go: the command for cron, CI and Kubernetes."""
     session = Session(state.mapping(mapping_path))
-    _apply_and_report(state, session, session.plan(), fmt)
+    with session.locked():
+        _apply_and_report(state, session, session.plan(), fmt)
 
 
 def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str) -> None:

@@ -61,10 +61,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 def _sync_once(console: Console, lang: str, out_dir: Path, name: str) -> tuple[ApiCounter, int]:
     session = Session(load_mapping(MAPPING))
-    plan = session.plan()
+    with session.locked():
+        plan = session.plan()
+        result = session.apply(plan)
     (out_dir / f"{name}-plan.json").write_text(plan.model_dump_json(indent=2), encoding="utf-8")
     print_plan(plan, console, lang)
-    result = session.apply(plan)
     print_result(result, console, lang)
     return session.counter, plan.writes
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from cxsync.adapters.counting import ApiCounter
@@ -46,10 +47,13 @@ class Session:
         self.check_credentials()
         return make_plan(self.loaded, self.notion, self.jira)
 
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold this mapping's run lock (for plan + apply together)."""
+        return run_lock(state_dir() / f"{self.loaded.name}.lock")
+
     def apply(self, plan: Plan) -> ApplyResult:
-        with run_lock(state_dir() / f"{self.loaded.name}.lock"):
-            journal = Journal(self.loaded.name)
-            try:
-                return apply_plan(plan, self.jira, self.notion, journal)
-            finally:
-                journal.close()
+        journal = Journal(self.loaded.name)
+        try:
+            return apply_plan(plan, self.jira, self.notion, journal)
+        finally:
+            journal.close()

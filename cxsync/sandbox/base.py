@@ -169,6 +169,10 @@ class SandboxServer:
     def internal_error(self) -> Response:
         return Response(500, {"error": "internal error"})
 
+    def fault_response(self, fault: Fault) -> Response:
+        """The answer for an injected `Fault` with a status; subclasses may fill in an API-shaped body."""
+        return Response(fault.status or 500, fault.body, dict(fault.headers))
+
     # -- faults and limits ---------------------------------------------------------------------
     def inject(self, fault: Fault) -> None:
         with self._faults_lock:
@@ -197,7 +201,7 @@ class SandboxServer:
         if fault and fault.delay:
             time.sleep(fault.delay)
         if fault and fault.status is not None:
-            return Response(fault.status, fault.body, dict(fault.headers)), False
+            return self.fault_response(fault), False
         denied = self.authenticate(request)
         if denied is not None:
             return denied, False
