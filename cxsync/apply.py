@@ -69,18 +69,22 @@ def _apply_group(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
 def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult) -> str:
     """Create the group's issue at most once, even across crashes and lost responses.
 
-    The intent is journalled first; Jira is searched for the group's label (reconciling any issue
-    id a previous attempt saw) before the single POST; an unconfirmed POST is resolved by looking
-    again, never by sending it again.
+    The plan was made from a search of every cxsync label, so a group planned for creation had no
+    issue then. What that search can miss is an issue a crashed earlier attempt created moments
+    ago (search lags behind writes): so where the journal holds an intent for the group, Jira is
+    searched again, reconciling the issue ids that attempt saw. The intent is journalled before the
+    single POST; an unconfirmed POST is resolved by looking again, never by sending it again.
     """
     assert group.create_fields is not None
-    existing = jira.find_by_label(group.label, journal.known_issue_ids(group.group_id))
-    if existing:
-        result.adopted.append(existing[0].key)
-        return existing[0].key
+    if journal.has_intent(group.group_id):
+        existing = jira.find_by_label(group.label, journal.known_issue_ids(group.group_id))
+        if existing:
+            result.adopted.append(existing[0].key)
+            return existing[0].key
     journal.creating(group.group_id, group.label)
     try:
-        issue_id, key = jira.create(group.create_fields, group.record)
+        # links are not posted yet: an empty links hash makes a crash before they are re-post them
+        issue_id, key = jira.create(group.create_fields, group.record.model_copy(update={"links_sha": ""}))
     except AmbiguousCreate:
         for _ in range(LOOKUP_ATTEMPTS):
             time.sleep(LOOKUP_PAUSE)

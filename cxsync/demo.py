@@ -113,10 +113,9 @@ def _write_issue_tour(boxes: Sandboxes, path: Path) -> int:
     issues = boxes.jira.issues_with_label("cxsync")
     lines = ["# Jira issues created by the cxsync demo", ""]
     for issue in sorted(issues, key=lambda i: int(str(i["id"]))):
-        fields = issue["fields"]
-        lines += [f"## {issue['key']} — {fields.get('summary', '')}", ""]
-        lines += [f"Labels: {', '.join(fields.get('labels', []))}", ""]
-        lines += [_plain(fields.get("description")), ""]
+        lines += [f"## {issue['key']} — {issue['summary']}", ""]
+        lines += [f"Status: {issue['status']} · Labels: {', '.join(issue['labels'])}", ""]
+        lines += [_plain(issue["description"]), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return len(issues)
 

@@ -64,7 +64,7 @@ def plan_create(desired: DesiredIssue, mapping: Mapping, field_ids: dict[str, st
         summary_sha=sha(desired.summary),
         block_sha=desired.block_sha(),
         fields_sha=sync_fields_sha(numbers),
-        links_sha="",  # set once the links are posted, so a crash in between re-posts them
+        links_sha=desired.links_sha(),
     )
     plan = _base(desired, "create", record)
     plan.create_fields = fields

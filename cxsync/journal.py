@@ -54,6 +54,12 @@ class Journal:
     def unknown(self, group_id: str, label: str) -> None:
         self._set(group_id, label, "unknown")
 
+    def has_intent(self, group_id: str) -> bool:
+        row = self._db.execute(
+            "select 1 from intents where mapping = ? and group_id = ?", (self.mapping, group_id)
+        ).fetchone()
+        return row is not None
+
     def known_issue_ids(self, group_id: str) -> list[int]:
         rows = self._db.execute(
             "select issue_id from intents where mapping = ? and group_id = ? and issue_id is not null",

@@ -23,7 +23,7 @@ def _tagged(pages: list[dict]) -> list[dict]:
 
 
 def _group_labels(issue: dict) -> list[str]:
-    return [label for label in issue["fields"]["labels"] if label.startswith("cxsync-g")]
+    return [label for label in issue["labels"] if label.startswith("cxsync-g")]
 
 
 def test_first_sync_makes_one_issue_per_group_and_links_every_entry(world: World) -> None:
@@ -121,7 +121,7 @@ def test_human_edits_in_jira_survive_an_update(world: World) -> None:
     group = next(g for g in plan["groups"] if g["key"] == key)
     assert "summary" not in group["changes"] and any("summary" in n for n in group["notes"])
     world.sync_json()
-    assert world.boxes.jira.issue(key)["fields"]["summary"] == "PM이 다시 쓴 제목"
+    assert world.boxes.jira.issue(key)["summary"] == "PM이 다시 쓴 제목"
 
 
 def test_english_mapping_syncs_into_its_own_project(world: World) -> None:
@@ -137,7 +137,7 @@ def test_saved_plan_applies_and_a_stale_one_is_refused(world: World, tmp_path: P
     client = world.notion()
     page = _tagged(all_pages(client))[0]
     client.pages.update(page_id=page["id"], properties={"ARR": {"number": 1}})
-    refused = world.cli("apply", "--mapping", MAPPING, str(saved))
+    refused = world.cli("--lang", "en", "apply", "--mapping", MAPPING, str(saved))
     assert refused.exit_code == 7 and "stale" in refused.stderr
     assert world.issues() == []
     assert world.cli("plan", "--mapping", MAPPING, "--out", str(saved), "--format", "json").exit_code == 0
@@ -151,6 +151,6 @@ def test_datacenter_flavour_uses_wiki_markup(monkeypatch: pytest.MonkeyPatch, tm
         first = world.sync_json()
         issues = world.issues()
         assert first["created"] == len(issues) > 0
-        description = issues[0]["fields"]["description"]
+        description = issues[0]["description"]
         assert isinstance(description, str) and "⟦cxsync:begin⟧" in description
         assert world.sync_json()["writes"] == 0

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-_ID = re.compile(r"/[0-9a-fA-F-]{32,36}|/[A-Z][A-Z0-9_]+-\d+|/\d+(?=/|$)")
+_ID = re.compile(r"/[0-9a-fA-F-]{32,36}|/[A-Z][A-Z0-9_]+-\d+|(?<!/api)/\d+(?=/|$)")
 
 
 def kind_of(method: str, path: str) -> str:
