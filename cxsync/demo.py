@@ -65,7 +65,7 @@ def _sync_once(console: Console, lang: str, out_dir: Path, name: str) -> tuple[A
         plan = session.plan()
         result = session.apply(plan)
     (out_dir / f"{name}-plan.json").write_text(plan.model_dump_json(indent=2), encoding="utf-8")
-    print_plan(plan, console, lang)
+    print_plan(plan, console, lang, limit=12)
     print_result(result, console, lang)
     return session.counter, plan.writes
 

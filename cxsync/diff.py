@@ -124,7 +124,9 @@ def plan_update(
         links_sha=desired.links_sha(),
     )
     write_record = record != previous
-    action: Literal["update", "unchanged"] = "update" if fields or add_labels or upserts or deletes or write_record else "unchanged"
+    action: Literal["update", "unchanged"] = (
+        "update" if fields or add_labels or upserts or deletes or write_record else "unchanged"
+    )
     plan = _base(desired, action, record)
     plan.key, plan.issue_id = actual.key, actual.id
     plan.update_fields, plan.add_labels, plan.changes, plan.notes = fields, add_labels, changes, notes

@@ -25,6 +25,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "failed": "Failed ({n}):",
         "calls": "API calls: Notion {notion}, Jira {jira}",
         "new": "(new)",
+        "more": "… and {n} more groups (`cxsync plan` lists them all)",
     },
     "ko": {
         "title": "{mapping} → Jira {project} 실행 계획",
@@ -37,6 +38,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "failed": "실패 ({n}):",
         "calls": "API 호출: Notion {notion}, Jira {jira}",
         "new": "(신규)",
+        "more": "… 외 {n}개 그룹 (`cxsync plan`에서 모두 볼 수 있습니다)",
     },
 }
 ACTION_NAMES = {
@@ -45,14 +47,14 @@ ACTION_NAMES = {
 }
 
 
-def print_plan(plan: Plan, console: Console, lang: str, *, verbose: bool = False) -> None:
+def print_plan(plan: Plan, console: Console, lang: str, *, verbose: bool = False, limit: int | None = None) -> None:
+    """The plan as a table, groups by demand; `limit` keeps only the top rows (the demo uses it)."""
     text = LABELS[lang]
     table = Table(title=text["title"].format(mapping=plan.mapping, project=plan.jira_project), show_lines=False)
     for column in text["cols"]:
         table.add_column(column, overflow="fold", no_wrap=column in text["cols"][:5])
-    for group in plan.groups:
-        if group.action == "unchanged" and not verbose:
-            continue
+    shown = [g for g in plan.groups if verbose or g.action != "unchanged"]
+    for group in shown[:limit]:
         action = ACTION_NAMES[lang][group.action]
         detail = ", ".join(c.field for c in group.changes) if group.changes else ""
         table.add_row(
@@ -65,6 +67,8 @@ def print_plan(plan: Plan, console: Console, lang: str, *, verbose: bool = False
         )
     if table.row_count:
         console.print(table)
+    if limit is not None and len(shown) > limit:
+        console.print(text["more"].format(n=len(shown) - limit), markup=False)
     notes = [(g.key or g.group_id, n) for g in plan.groups for n in g.notes]
     if notes:
         console.print(f"[bold]{text['notes']}[/]")

@@ -1,0 +1,3 @@
+from cxsync.cli import main
+
+main()
