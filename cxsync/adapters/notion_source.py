@@ -139,7 +139,9 @@ class NotionSource:
         schema = self.check_schema()
         body: dict[str, Any] = {"filter": self._tag_filter(schema), "page_size": PAGE_SIZE}
         while True:
-            page = self._call(lambda: _json(self.client.data_sources.query(data_source_id=schema.data_source_id, **body)))
+            page = self._call(
+                lambda: _json(self.client.data_sources.query(data_source_id=schema.data_source_id, **body))
+            )
             yield from page.get("results", [])
             if page.get("request_status", {}).get("type") == "incomplete":
                 raise RemoteError(
