@@ -80,6 +80,22 @@ class DemandFields(_Strict):
     revenue: str | None = None
 
 
+class PriorityRule(_Strict):
+    """Give `priority` to a group whose demand reaches every threshold named here."""
+
+    priority: str
+    min_requests: int | None = Field(default=None, ge=1)
+    min_customers: int | None = Field(default=None, ge=1)
+    min_companies: int | None = Field(default=None, ge=1)
+    min_revenue: float | None = Field(default=None, ge=0, description="in notion.revenue_currency")
+
+    @model_validator(mode="after")
+    def _has_threshold(self) -> PriorityRule:
+        if all(v is None for v in (self.min_requests, self.min_customers, self.min_companies, self.min_revenue)):
+            raise ValueError("a priority rule needs at least one min_* threshold")
+        return self
+
+
 class JiraSettings(_Strict):
     project: str
     issue_type: str = "Task"
@@ -87,6 +103,9 @@ class JiraSettings(_Strict):
     status_map: dict[str, str] = Field(default_factory=dict, description="Jira status name → Notion status")
     status_category_map: dict[StatusCategory, str] = Field(default_factory=dict)
     demand_fields: DemandFields = Field(default_factory=DemandFields)
+    priority_rules: list[PriorityRule] = Field(
+        default_factory=list, description="first matching rule wins; no match leaves priority alone"
+    )
 
     @field_validator("project")
     @classmethod

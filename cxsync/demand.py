@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -22,6 +22,7 @@ class Demand(BaseModel):
     revenue: dict[str, Decimal]
     first_seen: date | None
     last_seen: date | None
+    recent: int
     channels: dict[str, int]
 
 
@@ -33,8 +34,13 @@ def _account(entry: VocEntry) -> str | None:
     return None
 
 
-def compute_demand(entries: Iterable[VocEntry]) -> Demand:
+RECENT_DAYS = 30
+
+
+def compute_demand(entries: Iterable[VocEntry], today: date | None = None) -> Demand:
     """Count demand exactly; revenue is summed once per account and never across currencies.
+
+    `recent` counts requests received in the 30 days up to `today` (default: the latest request).
 
     When one account's entries disagree on revenue, the most recently created entry wins: it is
     the figure CX last recorded for that account.
@@ -54,7 +60,11 @@ def compute_demand(entries: Iterable[VocEntry]) -> Demand:
     revenue: dict[str, Decimal] = {}
     for (_, currency), (_, amount) in sorted(latest.items()):
         revenue[currency] = revenue.get(currency, Decimal(0)) + amount
-    days = sorted(d for d in (e.received or e.created_time.date() for e in entries) if d)
+    days = sorted(e.received or e.created_time.date() for e in entries)
+    recent = 0
+    if days:
+        since = (today or days[-1]) - timedelta(days=RECENT_DAYS)
+        recent = sum(1 for d in days if d > since)
     channels = Counter(e.channel for e in entries if e.channel)
     return Demand(
         requests=len(entries),
@@ -63,5 +73,6 @@ def compute_demand(entries: Iterable[VocEntry]) -> Demand:
         revenue=revenue,
         first_seen=days[0] if days else None,
         last_seen=days[-1] if days else None,
+        recent=recent,
         channels=dict(sorted(channels.items(), key=lambda kv: (-kv[1], kv[0]))),
     )

@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ class DesiredIssue:
     labels: tuple[str, ...]
     demand: Demand
     links: tuple[RemoteLinkSpec, ...]
+    priority: str | None = None
 
     @property
     def label(self) -> str:
@@ -65,10 +67,10 @@ def global_id(page_id: str) -> str:
     return f"cxsync:notion-page:{page_id.replace('-', '')}"
 
 
-def build_desired(group: Group, mapping: Mapping) -> DesiredIssue:
+def build_desired(group: Group, mapping: Mapping, today: date | None = None) -> DesiredIssue:
     prefix = mapping.jira.label_prefix
     members = sorted(group.members, key=lambda e: (e.created_time, e.page_id))
-    demand = compute_demand(members)
+    demand = compute_demand(members, today)
     tag = f"[{group.need_tag}] " if group.need_tag else ""
     summary = one_line(tag + redact_pii(group.anchor.text), SUMMARY_LIMIT)
     labels = [prefix, group_label(prefix, group.id)]
@@ -78,7 +80,23 @@ def build_desired(group: Group, mapping: Mapping) -> DesiredIssue:
         RemoteLinkSpec(global_id=global_id(e.page_id), url=e.url, title=one_line(f"VoC: {redact_pii(e.text)}", 255))
         for e in members
     )
-    return DesiredIssue(group, summary, _blocks(group, demand, members), tuple(labels), demand, links)
+    blocks = _blocks(group, demand, members)
+    return DesiredIssue(group, summary, blocks, tuple(labels), demand, links, desired_priority(demand, mapping))
+
+
+def desired_priority(demand: Demand, mapping: Mapping) -> str | None:
+    """The priority of the first rule whose every threshold the demand reaches."""
+    revenue = float(demand.revenue.get(mapping.notion.revenue_currency, Decimal(0)))
+    for rule in mapping.jira.priority_rules:
+        checks = (
+            (rule.min_requests, demand.requests),
+            (rule.min_customers, demand.customers),
+            (rule.min_companies, demand.companies),
+            (rule.min_revenue, revenue),
+        )
+        if all(threshold is None or figure >= threshold for threshold, figure in checks):
+            return rule.priority
+    return None
 
 
 def demand_field_values(desired: DesiredIssue, mapping: Mapping) -> dict[str, float]:
@@ -112,6 +130,7 @@ def _blocks(group: Group, demand: Demand, members: list[VocEntry]) -> list[Block
             (Text("고객사 수 / Companies: ", bold=True), Text(str(demand.companies))),
             (Text("매출 합계 / Revenue (once per company): ", bold=True), Text(_money(demand.revenue))),
             (Text("기간 / Seen: ", bold=True), Text(period)),
+            (Text("최근 30일 요청 / Requests in the last 30 days: ", bold=True), Text(str(demand.recent))),
             (
                 Text("채널 / Channels: ", bold=True),
                 Text(", ".join(f"{k} {v}" for k, v in demand.channels.items()) or "—"),

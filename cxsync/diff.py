@@ -59,9 +59,12 @@ def plan_create(desired: DesiredIssue, mapping: Mapping, field_ids: dict[str, st
     )
     numbers = {field_ids[role]: value for role, value in demand_field_values(desired, mapping).items()}
     fields = {"summary": desired.summary, "description": description, "labels": list(desired.labels), **numbers}
+    if desired.priority:
+        fields["priority"] = {"name": desired.priority}
     record = SyncRecord(
         group=desired.group.id,
         summary_sha=sha(desired.summary),
+        priority_sha=sha(desired.priority or ""),
         block_sha=desired.block_sha(),
         fields_sha=sync_fields_sha(numbers),
         links_sha=desired.links_sha(),
@@ -95,6 +98,8 @@ def plan_update(
         else:
             notes.append("summary was edited in Jira; left as the human wrote it")
 
+    priority_sha = _plan_priority(desired, actual, fields, changes, notes)
+
     has_block = has_adf_block(actual.description) if markup == "adf" else has_wiki_block(actual.description)
     if previous is None or previous.block_sha != desired.block_sha() or not has_block:
         splice = splice_adf if markup == "adf" else splice_wiki
@@ -119,6 +124,7 @@ def plan_update(
     record = SyncRecord(
         group=desired.group.id,
         summary_sha=summary_sha,
+        priority_sha=priority_sha,
         block_sha=desired.block_sha(),
         fields_sha=sync_fields_sha(numbers),
         links_sha=desired.links_sha(),
@@ -132,6 +138,21 @@ def plan_update(
     plan.update_fields, plan.add_labels, plan.changes, plan.notes = fields, add_labels, changes, notes
     plan.link_upserts, plan.link_deletes, plan.write_record = upserts, deletes, write_record
     return plan
+
+
+def _plan_priority(
+    desired: DesiredIssue, actual: ActualIssue, fields: dict[str, Any], changes: list[FieldChange], notes: list[str]
+) -> str:
+    """Set the rule's priority unless a human changed it since cxsync last did; return the new hash."""
+    current = sha(actual.priority or "")
+    if desired.priority is None or desired.priority == actual.priority:
+        return current if desired.priority else (actual.record.priority_sha if actual.record else "")
+    if actual.record is not None and actual.record.priority_sha in (current, sha("")):
+        fields["priority"] = {"name": desired.priority}
+        changes.append(FieldChange(field="priority", before=actual.priority, after=desired.priority))
+        return sha(desired.priority)
+    notes.append(f"priority was set in Jira ({actual.priority}); left as the human chose it")
+    return actual.record.priority_sha if actual.record else ""
 
 
 def diff_links(

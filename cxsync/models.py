@@ -82,6 +82,7 @@ class SyncRecord(_Value):
     v: int = 1
     group: str
     summary_sha: str = ""
+    priority_sha: str = ""
     block_sha: str = ""
     fields_sha: str = ""
     links_sha: str = ""
@@ -97,6 +98,8 @@ class ActualIssue(_Value):
     description: Any
     status: str
     status_category: str
+    priority: str | None = None
+    resolved: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     record: SyncRecord | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
@@ -31,8 +32,9 @@ def make_plan(loaded: LoadedMapping, notion: NotionSource, jira: JiraTracker) ->
 
     groups: list[GroupPlan] = []
     issue_of: dict[str, ActualIssue] = {}
+    today = datetime.now(UTC).date()
     for group in grouped.groups:
-        desired = build_desired(group, mapping)
+        desired = build_desired(group, mapping, today)
         actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira)
         if actual is not None:
             issue_of[group.id] = actual

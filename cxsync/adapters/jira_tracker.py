@@ -26,6 +26,7 @@ from cxsync.redact import redact
 
 T = TypeVar("T")
 PROPERTY_KEY = "cxsync"
+ISSUE_FIELDS = ("summary", "labels", "description", "status", "priority", "resolutiondate")
 RETRY_STATUSES = {429, 502, 503, 504}
 MAX_ATTEMPTS = 4
 MAX_DELAY = 60.0
@@ -80,7 +81,7 @@ class JiraTracker:
         return self._field_ids
 
     def search(self, jql: str, reconcile: list[int] | None = None) -> list[ActualIssue]:
-        wanted = ["summary", "labels", "description", "status", *self.field_ids().values()]
+        wanted = [*ISSUE_FIELDS, *self.field_ids().values()]
         if reconcile and self.flavor == "cloud":
             raw = self._call(
                 lambda: self.jira.enhanced_search_issues(
@@ -110,7 +111,7 @@ class JiraTracker:
         return self.search(f'labels = "{label}" ORDER BY created ASC', reconcile)
 
     def get(self, key: str) -> ActualIssue | None:
-        wanted = ",".join(["summary", "labels", "description", "status", *self.field_ids().values()])
+        wanted = ",".join([*ISSUE_FIELDS, *self.field_ids().values()])
         try:
             issue = self._call(lambda: self.jira.issue(key, fields=wanted, properties=PROPERTY_KEY))
         except RemoteError as error:
@@ -139,6 +140,8 @@ class JiraTracker:
             description=fields.get("description"),
             status=status.get("name", ""),
             status_category=(status.get("statusCategory") or {}).get("key", ""),
+            priority=(fields.get("priority") or {}).get("name"),
+            resolved=fields.get("resolutiondate"),
             fields=extra,
             record=SyncRecord.model_validate(record) if isinstance(record, dict) and "group" in record else None,
         )
