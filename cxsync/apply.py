@@ -38,7 +38,7 @@ class ApplyResult:
 def apply_plan(plan: Plan, jira: JiraTracker, notion: NotionSource, journal: Journal) -> ApplyResult:
     result = ApplyResult()
     for group in plan.groups:
-        if group.action == "unchanged":
+        if group.action in ("unchanged", "skip"):
             continue
         try:
             _apply_group(group, jira, journal, result)

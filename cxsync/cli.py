@@ -83,6 +83,9 @@ mapping_option = click.option(
     type=click.Path(dir_okay=False),
     help="Mapping YAML (or CXSYNC_MAPPING).",
 )
+recreate_option = click.option(
+    "--recreate-missing", is_flag=True, help="Create a new issue for groups whose issue was deleted in Jira."
+)
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
 )
@@ -118,13 +121,20 @@ def validate(state: Context, mapping_path: str | None, live: bool) -> None:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Save the plan as JSON for `cxsync apply`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
 @click.option("--verbose", "-v", is_flag=True, help="List unchanged groups too.")
+@recreate_option
 @click.pass_obj
 def plan(
-    state: Context, mapping_path: str | None, fmt: str, out_path: str | None, detailed_exitcode: bool, verbose: bool
+    state: Context,
+    mapping_path: str | None,
+    fmt: str,
+    out_path: str | None,
+    detailed_exitcode: bool,
+    verbose: bool,
+    recreate_missing: bool,
 ) -> None:
     """Show what a sync would do. Reads Notion and Jira, writes nothing."""
     session = Session(state.mapping(mapping_path))
-    the_plan = session.plan()
+    the_plan = session.plan(recreate_missing=recreate_missing)
     if out_path:
         Path(out_path).write_text(the_plan.model_dump_json(indent=2), encoding="utf-8")
     if fmt == "json":
@@ -164,12 +174,13 @@ def _apply_saved_or_fresh(state: Context, session: Session, plan_file: str | Non
 @main.command()
 @mapping_option
 @format_option
+@recreate_option
 @click.pass_obj
-def sync(state: Context, mapping_path: str | None, fmt: str) -> None:
+def sync(state: Context, mapping_path: str | None, fmt: str, recreate_missing: bool) -> None:
     """Plan and apply in one go: the command for cron, CI and Kubernetes."""
     session = Session(state.mapping(mapping_path))
     with session.locked():
-        _apply_and_report(state, session, session.plan(), fmt)
+        _apply_and_report(state, session, session.plan(recreate_missing=recreate_missing), fmt)
 
 
 def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str) -> None:

@@ -16,7 +16,7 @@ from cxsync.document import (
     splice_wiki,
 )
 from cxsync.models import ActualIssue, Group, RemoteLinkSpec, SyncRecord
-from cxsync.plan import FieldChange, GroupPlan, Member
+from cxsync.plan import Action, FieldChange, GroupPlan, Member
 
 Markup = Literal["adf", "wiki"]
 LinkReader = Callable[[str], dict[str, dict[str, Any]]]
@@ -38,7 +38,7 @@ def _members(group: Group) -> list[Member]:
     ]
 
 
-def _base(desired: DesiredIssue, action: Literal["create", "update", "unchanged"], record: SyncRecord) -> GroupPlan:
+def _base(desired: DesiredIssue, action: Action, record: SyncRecord) -> GroupPlan:
     return GroupPlan(
         group_id=desired.group.id,
         label=desired.label,
@@ -73,6 +73,13 @@ def plan_create(desired: DesiredIssue, mapping: Mapping, field_ids: dict[str, st
     plan.create_fields = fields
     plan.link_upserts = list(desired.links)
     plan.write_record = True
+    return plan
+
+
+def plan_skip(desired: DesiredIssue, reason: str) -> GroupPlan:
+    """A group cxsync will not touch this run; the reason is shown in the plan."""
+    plan = _base(desired, "skip", SyncRecord(group=desired.group.id))
+    plan.notes.append(reason)
     return plan
 
 

@@ -11,7 +11,7 @@ from cxsync.demand import Demand
 from cxsync.models import RemoteLinkSpec, SkippedEntry, SyncRecord
 
 SCHEMA_VERSION = "1"
-Action = Literal["create", "update", "unchanged"]
+Action = Literal["create", "update", "unchanged", "skip"]
 
 
 class _Plan(BaseModel):
@@ -57,6 +57,8 @@ class GroupPlan(_Plan):
     @property
     def issue_writes(self) -> int:
         """Jira writes this group needs (the create/edit, each link, the sync record)."""
+        if self.action == "skip":
+            return 0
         if self.action == "create":
             return 2 + len(self.link_upserts)
         edit = 1 if self.update_fields or self.add_labels else 0
@@ -108,6 +110,7 @@ class Plan(_Plan):
             "create": self.count("create"),
             "update": self.count("update"),
             "unchanged": self.count("unchanged"),
+            "skipped_groups": self.count("skip"),
             "writebacks": len(self.writebacks),
             "skipped": len(self.skipped),
             "writes": self.writes,

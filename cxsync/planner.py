@@ -11,14 +11,17 @@ from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.config import LoadedMapping
 from cxsync.desired import build_desired
-from cxsync.diff import plan_create, plan_update
+from cxsync.diff import plan_create, plan_skip, plan_update
 from cxsync.grouping.exact import ExactTextGrouper
 from cxsync.grouping.overrides import group_with_overrides
 from cxsync.models import ActualIssue, Group, VocEntry
 from cxsync.plan import GroupPlan, Orphan, Plan, WriteBackPlan
 
 
-def make_plan(loaded: LoadedMapping, notion: NotionSource, jira: JiraTracker) -> Plan:
+def make_plan(
+    loaded: LoadedMapping, notion: NotionSource, jira: JiraTracker, *, recreate_missing: bool = False
+) -> Plan:
+    """`recreate_missing` allows creating a new issue for a group whose issue was deleted in Jira."""
     mapping = loaded.mapping
     entries, skipped = notion.read()
     managed = jira.managed_issues()
@@ -33,16 +36,26 @@ def make_plan(loaded: LoadedMapping, notion: NotionSource, jira: JiraTracker) ->
     groups: list[GroupPlan] = []
     issue_of: dict[str, ActualIssue] = {}
     today = datetime.now(UTC).date()
+    known_keys = {issue.key for issue in managed}
     for group in grouped.groups:
         desired = build_desired(group, mapping, today)
         actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira)
+        notes = list(duplicates.get(group.id, []))
+        lost = sorted({e.jira_key for e in group.members if e.jira_key} - known_keys) if actual is None else []
+        if lost:
+            actual = _find_moved(desired.label, lost, jira, notes)
         if actual is not None:
             issue_of[group.id] = actual
-        if actual is None:
-            groups.append(plan_create(desired, mapping, field_ids, jira.markup))
+            plan = plan_update(desired, actual, mapping, field_ids, jira.markup, jira.remote_links)
+        elif lost and not recreate_missing:
+            plan = plan_skip(
+                desired,
+                f"its issue {', '.join(lost)} was deleted in Jira; rerun with --recreate-missing to create a new one",
+            )
         else:
-            groups.append(plan_update(desired, actual, mapping, field_ids, jira.markup, jira.remote_links))
-        groups[-1].notes.extend(duplicates.get(group.id, []))
+            plan = plan_create(desired, mapping, field_ids, jira.markup)
+        plan.notes.extend(notes)
+        groups.append(plan)
     groups.sort(key=lambda g: (-g.demand.requests, -g.demand.customers, g.group_id))
 
     live = {g.group_id for g in groups}
@@ -79,6 +92,15 @@ def _index_by_group(issues: Sequence[ActualIssue], prefix: str) -> tuple[dict[st
     return by_group, duplicates
 
 
+def _find_moved(label: str, lost: list[str], jira: JiraTracker, notes: list[str]) -> ActualIssue | None:
+    """Entries point at issues the project search no longer finds: moved elsewhere, or deleted."""
+    found = jira.find_by_label(label)
+    if found:
+        notes.append(f"issue {', '.join(lost)} moved to {found[0].key}; following it")
+        return found[0]
+    return None
+
+
 def _pinned_issue(key: str | None, managed: Sequence[ActualIssue], jira: JiraTracker) -> ActualIssue | None:
     if key is None:
         return None
@@ -98,6 +120,8 @@ def _writebacks(
     changes: list[WriteBackPlan] = []
     for group in groups:
         plan = plan_of[group.id]
+        if plan.action == "skip":
+            continue
         actual = issue_of.get(plan.group_id)
         status_name, category = (actual.status, actual.status_category) if actual else ("To Do", "new")
         status = settings.notion_status_for(status_name, category) if props.status else None

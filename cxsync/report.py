@@ -12,7 +12,7 @@ from cxsync.adapters.counting import ApiCounter
 from cxsync.apply import ApplyResult
 from cxsync.plan import Plan
 
-ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim"}
+ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "skip": "red"}
 LABELS: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Plan for {mapping} → Jira {project}",
@@ -42,8 +42,8 @@ LABELS: dict[str, dict[str, Any]] = {
     },
 }
 ACTION_NAMES = {
-    "ko": {"create": "생성", "update": "수정", "unchanged": "변경 없음"},
-    "en": {"create": "create", "update": "update", "unchanged": "unchanged"},
+    "ko": {"create": "생성", "update": "수정", "unchanged": "변경 없음", "skip": "건너뜀"},
+    "en": {"create": "create", "update": "update", "unchanged": "unchanged", "skip": "skip"},
 }
 
 

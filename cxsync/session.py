@@ -43,9 +43,9 @@ class Session:
         notion_credentials(os.environ)
         jira_credentials(os.environ)
 
-    def plan(self) -> Plan:
+    def plan(self, *, recreate_missing: bool = False) -> Plan:
         self.check_credentials()
-        return make_plan(self.loaded, self.notion, self.jira)
+        return make_plan(self.loaded, self.notion, self.jira, recreate_missing=recreate_missing)
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold this mapping's run lock (for plan + apply together)."""
