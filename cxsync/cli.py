@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from rich.console import Console
 from cxsync import __version__
 from cxsync.config import LoadedMapping, load_mapping
 from cxsync.errors import BusyError, CxsyncError, ExitCode, PartialFailure
+from cxsync.journal import Journal
+from cxsync.notify import to_csv, to_json
 from cxsync.plan import Plan
 from cxsync.redact import redact
 from cxsync.report import print_calls, print_plan, print_result, summary_json
@@ -197,6 +200,36 @@ def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str
             f"{len(result.failures)} planned write(s) failed; the next run resumes safely.",
             f"계획된 쓰기 {len(result.failures)}건이 실패했습니다. 다음 실행에서 안전하게 이어집니다.",
         )
+
+
+@main.command("notify-list")
+@mapping_option
+@click.option(
+    "--since",
+    type=click.DateTime(),
+    help="Issues shipped at or after this time (UTC). Default: the last notify-list run, else 30 days.",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.pass_obj
+def notify_list(state: Context, mapping_path: str | None, since: datetime | None, fmt: str) -> None:
+    """List the customers to tell that what they asked for has shipped."""
+    session = Session(state.mapping(mapping_path))
+    journal = Journal(session.loaded.name)
+    try:
+        start = _notify_since(since, journal)
+        rows = session.notices(start)
+        click.echo(to_csv(rows) if fmt == "csv" else to_json(rows), nl=False)
+        if since is None:
+            journal.set_mark("notify-list", datetime.now(UTC).isoformat())
+    finally:
+        journal.close()
+
+
+def _notify_since(since: datetime | None, journal: Journal) -> datetime:
+    if since is not None:
+        return since if since.tzinfo else since.replace(tzinfo=UTC)
+    last = journal.mark("notify-list")
+    return datetime.fromisoformat(last) if last else datetime.now(UTC) - timedelta(days=30)
 
 
 @main.command()

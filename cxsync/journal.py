@@ -21,6 +21,12 @@ create table if not exists intents (
   issue_key text,
   at real not null,
   primary key (mapping, group_id)
+);
+create table if not exists marks (
+  mapping text not null,
+  name text not null,
+  value text not null,
+  primary key (mapping, name)
 )
 """
 
@@ -35,7 +41,7 @@ class Journal:
         self.path = path or state_dir() / "journal.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
         self._db.commit()
 
     def _set(self, group_id: str, label: str, phase: str, issue_id: str | None = None, key: str | None = None) -> None:
@@ -66,6 +72,16 @@ class Journal:
             (self.mapping, group_id),
         ).fetchall()
         return [int(r[0]) for r in rows if str(r[0]).isdigit()]
+
+    def mark(self, name: str) -> str | None:
+        row = self._db.execute(
+            "select value from marks where mapping = ? and name = ?", (self.mapping, name)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def set_mark(self, name: str, value: str) -> None:
+        self._db.execute("insert or replace into marks values (?, ?, ?)", (self.mapping, name, value))
+        self._db.commit()
 
     def close(self) -> None:
         self._db.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.jira_tracker import JiraTracker
@@ -13,6 +14,7 @@ from cxsync.apply import ApplyResult, apply_plan
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
 from cxsync.journal import Journal, state_dir
 from cxsync.lock import run_lock
+from cxsync.notify import Notice, notices
 from cxsync.plan import Plan
 from cxsync.planner import make_plan
 
@@ -46,6 +48,12 @@ class Session:
     def plan(self, *, recreate_missing: bool = False) -> Plan:
         self.check_credentials()
         return make_plan(self.loaded, self.notion, self.jira, recreate_missing=recreate_missing)
+
+    def notices(self, since: datetime) -> list[Notice]:
+        """Requesters of issues shipped since `since` (reads Notion and Jira, writes nothing)."""
+        self.check_credentials()
+        entries, _ = self.notion.read()
+        return notices(self.jira.managed_issues(), entries, self.loaded.mapping.jira, since)
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold this mapping's run lock (for plan + apply together)."""
