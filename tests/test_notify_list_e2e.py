@@ -12,9 +12,9 @@ import pytest
 from e2e import MAPPING, World, all_pages, open_world, text_of
 
 
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
-    yield from open_world(monkeypatch, tmp_path)
+@pytest.fixture(params=["cloud", "datacenter"])
+def world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
+    yield from open_world(monkeypatch, tmp_path, flavor=request.param)
 
 
 def _notify(world: World, *args: str) -> list[dict[str, str]]:

@@ -13,9 +13,9 @@ from e2e import MAPPING, MAPPING_EN, World, all_pages, open_world, text_of
 from cxsync.sandbox.base import Fault
 
 
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
-    yield from open_world(monkeypatch, tmp_path)
+@pytest.fixture(params=["cloud", "datacenter"])
+def world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
+    yield from open_world(monkeypatch, tmp_path, flavor=request.param)
 
 
 def _tagged(pages: list[dict]) -> list[dict]:
