@@ -14,12 +14,24 @@ from rich.console import Console
 
 from cxsync import __version__
 from cxsync.config import LoadedMapping, load_mapping
-from cxsync.errors import BusyError, CxsyncError, ExitCode, PartialFailure
+from cxsync.errors import CxsyncError, ExitCode, PartialFailure
 from cxsync.journal import Journal
 from cxsync.notify import to_csv, to_json
 from cxsync.plan import Plan
 from cxsync.redact import redact
-from cxsync.report import print_calls, print_plan, print_result, summary_json
+from cxsync.reports import (
+    print_calls,
+    print_plan,
+    print_result,
+    print_saved_hint,
+    render_html,
+    render_markdown,
+    summary_json,
+)
+from cxsync.reports.i18n import t
+from cxsync.reports.live import progress_for
+from cxsync.reports.view import Mode
+from cxsync.saved_plan import check_fresh, load_saved_plan
 from cxsync.session import Session
 
 
@@ -40,6 +52,16 @@ class Context:
         if self.lang_option is None and loaded.mapping.lang:
             self.lang = loaded.mapping.lang
         return loaded
+
+    def session(self, path: str | None, verbose: bool = False) -> Session:
+        """A session for the mapping, drawing progress on stderr (none with --quiet or off a terminal)."""
+        loaded = self.mapping(path)
+        return Session(loaded, progress=progress_for(self.err, self.lang, quiet=self.quiet, verbose=verbose))
+
+    def tell(self, key: str, **values: object) -> None:
+        """A message for the person at the terminal, on stderr so stdout stays machine-readable."""
+        if not self.quiet:
+            self.err.print(t(self.lang, key, **values), markup=False, highlight=False)
 
 
 def _env_lang() -> str:
@@ -90,7 +112,21 @@ recreate_option = click.option(
     "--recreate-missing", is_flag=True, help="Create a new issue for groups whose issue was deleted in Jira."
 )
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: a table for people; json: versioned, for scripts (docs/plan-json.md); markdown: to paste.",
+)
+html_option = click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Also write a self-contained HTML report (chart, filters, evidence) to this file.",
+)
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, help="List unchanged groups and every request; progress lines in logs."
 )
 
 
@@ -122,8 +158,13 @@ def validate(state: Context, mapping_path: str | None, live: bool) -> None:
 @mapping_option
 @format_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Save the plan as JSON for `cxsync apply`.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
-@click.option("--verbose", "-v", is_flag=True, help="List unchanged groups too.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing changes, 2 when changes are pending (any other code is an error).",
+)
+@verbose_option
+@html_option
 @recreate_option
 @click.pass_obj
 def plan(
@@ -133,62 +174,96 @@ def plan(
     out_path: str | None,
     detailed_exitcode: bool,
     verbose: bool,
+    html_path: str | None,
     recreate_missing: bool,
 ) -> None:
     """Show what a sync would do. Reads Notion and Jira, writes nothing."""
-    session = Session(state.mapping(mapping_path))
+    session = state.session(mapping_path, verbose)
     the_plan = session.plan(recreate_missing=recreate_missing)
     if out_path:
         Path(out_path).write_text(the_plan.model_dump_json(indent=2), encoding="utf-8")
-    if fmt == "json":
-        click.echo(summary_json(the_plan, session.counter))
-    else:
-        print_plan(the_plan, state.out, state.lang, verbose=verbose)
-        print_calls(session.counter, state.out, state.lang)
+    _show(state, session, the_plan, fmt, verbose=verbose, mode="plan")
+    if html_path:
+        _write_html(state, the_plan, html_path, "plan")
+    if out_path and fmt == "text":
+        print_saved_hint(state.out, state.lang, out_path, str(session.loaded.path))
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(int(ExitCode.CHANGES_PENDING))
 
 
 @main.command()
 @mapping_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format on stdout.",
+)
+@html_option
+@verbose_option
+@click.pass_obj
+def report(state: Context, mapping_path: str | None, fmt: str, html_path: str | None, verbose: bool) -> None:
+    """Demand by group for the weekly VoC review, from Notion and Jira as they are now. Writes nothing."""
+    session = state.session(mapping_path, verbose)
+    the_plan = session.plan()
+    _show(state, session, the_plan, fmt, verbose=verbose, mode="report")
+    if html_path:
+        _write_html(state, the_plan, html_path, "report")
+
+
+def _show(state: Context, session: Session, the_plan: Plan, fmt: str, *, verbose: bool, mode: Mode) -> None:
+    if fmt == "json":
+        click.echo(summary_json(the_plan, session.counter, kind="report" if mode == "report" else "plan"))
+    elif fmt == "markdown":
+        click.echo(render_markdown(the_plan, state.lang, verbose=verbose, mode=mode), nl=False)
+    else:
+        print_plan(the_plan, state.out, state.lang, verbose=verbose, mode=mode)
+        print_calls(session.counter, state.out, state.lang)
+
+
+def _write_html(state: Context, the_plan: Plan, path: str, mode: Mode) -> None:
+    Path(path).write_text(render_html(the_plan, state.lang, mode=mode), encoding="utf-8")
+    state.tell("wrote", what=t(state.lang, "what.html"), path=path)
+
+
+@main.command()
+@mapping_option
 @format_option
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@verbose_option
 @click.pass_obj
-def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | None) -> None:
+def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | None, verbose: bool) -> None:
     """Apply a saved plan (refused if Notion or Jira changed since), or plan and apply now."""
-    session = Session(state.mapping(mapping_path))
+    session = state.session(mapping_path, verbose)
+    saved = load_saved_plan(Path(plan_file)) if plan_file else None
     with session.locked():
-        _apply_saved_or_fresh(state, session, plan_file, fmt)
-
-
-def _apply_saved_or_fresh(state: Context, session: Session, plan_file: str | None, fmt: str) -> None:
-    current = session.plan()
-    if plan_file:
-        saved = Plan.model_validate_json(Path(plan_file).read_text(encoding="utf-8"))
-        if saved.fingerprint != current.fingerprint or saved.mapping != current.mapping:
-            raise BusyError(
-                "The saved plan is stale: Notion or Jira changed since it was made. Run `cxsync plan` again.",
-                "저장된 계획이 오래되었습니다. 계획 이후 Notion 또는 Jira가 바뀌었습니다. `cxsync plan`을 다시 실행하세요.",
-            )
-        current = saved
-    _apply_and_report(state, session, current, fmt)
+        current = session.plan()
+        if saved is not None and plan_file is not None:
+            check_fresh(saved, current, Path(plan_file), str(session.loaded.path))
+            current = saved
+        _apply_and_report(state, session, current, fmt, verbose)
 
 
 @main.command()
 @mapping_option
 @format_option
 @recreate_option
+@verbose_option
 @click.pass_obj
-def sync(state: Context, mapping_path: str | None, fmt: str, recreate_missing: bool) -> None:
+def sync(state: Context, mapping_path: str | None, fmt: str, recreate_missing: bool, verbose: bool) -> None:
     """Plan and apply in one go: the command for cron, CI and Kubernetes."""
-    session = Session(state.mapping(mapping_path))
+    session = state.session(mapping_path, verbose)
     with session.locked():
-        _apply_and_report(state, session, session.plan(recreate_missing=recreate_missing), fmt)
+        _apply_and_report(state, session, session.plan(recreate_missing=recreate_missing), fmt, verbose)
 
 
-def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str) -> None:
+def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str, verbose: bool = False) -> None:
     if fmt == "text":
-        print_plan(the_plan, state.out, state.lang)
+        print_plan(the_plan, state.out, state.lang, verbose=verbose)
+    elif fmt == "markdown":
+        click.echo(render_markdown(the_plan, state.lang, verbose=verbose), nl=False)
     result = session.apply(the_plan)
     if fmt == "json":
         click.echo(summary_json(the_plan, session.counter, result))
@@ -238,13 +313,21 @@ def _notify_since(since: datetime | None, journal: Journal) -> datetime:
 )
 @click.option("--port", type=int, default=0, help="Notion sandbox port (Jira takes the next one). 0 = any free port.")
 @click.option("--flavor", type=click.Choice(["cloud", "datacenter"]), default="cloud", show_default=True)
+@click.option(
+    "--notion-rate-limit",
+    type=float,
+    default=0.0,
+    help="Throttle the Notion sandbox to this many requests/s with 429 + Retry-After (Notion: 3). 0 = off.",
+)
 @click.pass_obj
-def sandbox(state: Context, seed_path: str | None, port: int, flavor: str) -> None:
+def sandbox(state: Context, seed_path: str | None, port: int, flavor: str, notion_rate_limit: float) -> None:
     """Run the Notion and Jira sandboxes on loopback and print the environment that points at them."""
     from cxsync.sandbox.runner import load_seed, start_sandboxes
 
     seed = load_seed(Path(seed_path) if seed_path else None)
     boxes = start_sandboxes(seed, flavor=flavor, notion_port=port, jira_port=port + 1 if port else 0)  # type: ignore[arg-type]
+    if notion_rate_limit > 0:
+        boxes.notion.set_rate_limit(notion_rate_limit, burst=10)
     for key, value in boxes.env().items():
         click.echo(f"{key}={value}")
     sys.stdout.flush()

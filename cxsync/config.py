@@ -236,6 +236,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[str, ...]) -> int | None:
 class NotionCredentials:
     token: str
     base_url: str
+    requests_per_second: float = 3.0
 
     def __repr__(self) -> str:
         return f"NotionCredentials(base_url={self.base_url!r}, token=***)"
@@ -270,7 +271,16 @@ def notion_credentials(env: os._Environ[str] | dict[str, str] = os.environ) -> N
     if not token:
         raise _missing_env("NOTION_TOKEN", "the Notion integration token", "Notion 통합 토큰")
     register_secret(token)
-    return NotionCredentials(token=token, base_url=env.get("NOTION_BASE_URL", "https://api.notion.com").rstrip("/"))
+    rate = env.get("CXSYNC_NOTION_RPS", "3")
+    try:
+        requests_per_second = float(rate)
+    except ValueError:
+        raise ConfigError(
+            f"CXSYNC_NOTION_RPS must be a number of requests per second, not {rate!r}.",
+            f"CXSYNC_NOTION_RPS는 초당 요청 수(숫자)여야 합니다: {rate!r}",
+        ) from None
+    base_url = env.get("NOTION_BASE_URL", "https://api.notion.com").rstrip("/")
+    return NotionCredentials(token=token, base_url=base_url, requests_per_second=requests_per_second)
 
 
 def jira_credentials(env: os._Environ[str] | dict[str, str] = os.environ) -> JiraCredentials:

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from cxsync.adapters.counting import ApiCounter
 from cxsync.config import load_mapping
-from cxsync.report import print_plan, print_result
+from cxsync.reports import print_plan, print_result, render_html
 from cxsync.sandbox.runner import Sandboxes, start_sandboxes
 from cxsync.session import Session
 
@@ -28,6 +28,7 @@ TEXT = {
         "look": "결과 확인:",
         "issues": "   Jira 이슈 {n}개 (렌더링된 설명 포함): {path}",
         "plan": "   첫 동기화 계획(JSON): {path}",
+        "report": "   첫 동기화 계획의 HTML 리포트 (수요 차트, 근거): {path}",
         "summary": "   API 호출 요약: {path}",
         "idempotent": "두 번째 동기화의 쓰기: {writes}회",
     },
@@ -39,6 +40,7 @@ TEXT = {
         "look": "Where to look:",
         "issues": "   {n} Jira issues with their rendered descriptions: {path}",
         "plan": "   first sync plan (JSON): {path}",
+        "report": "   first sync plan as an HTML report (demand chart, evidence): {path}",
         "summary": "   API call summary: {path}",
         "idempotent": "Writes in the second sync: {writes}",
     },
@@ -65,6 +67,7 @@ def _sync_once(console: Console, lang: str, out_dir: Path, name: str) -> tuple[A
         plan = session.plan()
         result = session.apply(plan)
     (out_dir / f"{name}-plan.json").write_text(plan.model_dump_json(indent=2), encoding="utf-8")
+    (out_dir / f"{name}-report.html").write_text(render_html(plan, lang), encoding="utf-8")
     print_plan(plan, console, lang, limit=12)
     print_result(result, console, lang)
     return session.counter, plan.writes
@@ -93,6 +96,7 @@ def run_demo(console: Console, lang: str, flavor: Literal["cloud", "datacenter"]
         console.print(text["look"])
         console.print(text["issues"].format(n=count, path=issues_path), markup=False)
         console.print(text["plan"].format(path=out_dir / "first-sync-plan.json"), markup=False)
+        console.print(text["report"].format(path=out_dir / "first-sync-report.html"), markup=False)
         console.print(text["summary"].format(path=summary_path), markup=False)
     finally:
         boxes.stop()

@@ -17,6 +17,7 @@ from cxsync.lock import run_lock
 from cxsync.notify import Notice, notices
 from cxsync.plan import Plan
 from cxsync.planner import make_plan
+from cxsync.progress import Progress, observed, phase
 
 
 @dataclass
@@ -25,6 +26,11 @@ class Session:
     counter: ApiCounter = field(default_factory=ApiCounter)
     _notion: NotionSource | None = None
     _jira: JiraTracker | None = None
+    progress: Progress | None = None
+
+    def __post_init__(self) -> None:
+        if self.progress is not None:
+            self.counter = observed(self.counter, self.progress)
 
     @property
     def notion(self) -> NotionSource:
@@ -47,7 +53,8 @@ class Session:
 
     def plan(self, *, recreate_missing: bool = False) -> Plan:
         self.check_credentials()
-        return make_plan(self.loaded, self.notion, self.jira, recreate_missing=recreate_missing)
+        with phase(self.progress, "read"):
+            return make_plan(self.loaded, self.notion, self.jira, recreate_missing=recreate_missing)
 
     def notices(self, since: datetime) -> list[Notice]:
         """Requesters of issues shipped since `since` (reads Notion and Jira, writes nothing)."""
@@ -62,6 +69,7 @@ class Session:
     def apply(self, plan: Plan) -> ApplyResult:
         journal = Journal(self.loaded.name)
         try:
-            return apply_plan(plan, self.jira, self.notion, journal)
+            with phase(self.progress, "write", plan.writes):
+                return apply_plan(plan, self.jira, self.notion, journal)
         finally:
             journal.close()

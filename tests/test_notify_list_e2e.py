@@ -36,7 +36,7 @@ def test_notify_list_names_exactly_the_requesters_of_the_shipped_group(world: Wo
     members = [p for p in all_pages(world.notion()) if text_of(p, "Jira 키") == key]
     rows = _notify(world)
     assert {r["jira_key"] for r in rows} == {key}
-    assert sorted(r["request"] for r in rows) == sorted(text_of(p, "요청 내용") for p in members)
+    assert sorted(r["request"] for r in rows) == sorted(text_of(p, "요청 내용").strip() for p in members)
     assert all(r["customer"] and r["notion_url"] for r in rows)
     assert _notify(world) == [], "a second run lists only what shipped since the first"
     assert len(_notify(world, "--since", "2000-01-01")) == len(members)

@@ -9,7 +9,6 @@ sent exactly once per attempt (see `cxsync.apply` for the safe-create protocol).
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
@@ -19,6 +18,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from cxsync.adapters.counting import ApiCounter
+from cxsync.adapters.pacing import backoff
 from cxsync.config import JiraCredentials, JiraSettings
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import ActualIssue, RemoteLinkSpec, SyncRecord
@@ -216,10 +216,7 @@ class JiraTracker:
 
 
 def _delay(attempt: int, response: requests.Response | None) -> float:
-    retry_after = response.headers.get("Retry-After") if response is not None else None
-    if retry_after and retry_after.strip().isdigit():
-        return min(float(retry_after), MAX_DELAY)
-    return random.uniform(0, min(MAX_DELAY, 0.5 * 2**attempt))
+    return backoff(attempt, response.headers.get("Retry-After") if response is not None else None, MAX_DELAY)
 
 
 def _ambiguous(reason: str) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from cxsync.adapters.notion_values import (
     as_text,
     text_value,
 )
+from cxsync.adapters.pacing import Pacer, backoff
 from cxsync.config import NotionCredentials, NotionSettings
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import SkippedEntry, VocEntry
@@ -40,8 +42,9 @@ ROLE_TYPES: dict[str, set[str]] = {
     "status": {"status", "select"},
     "group_override": {"rich_text", "select"},
 }
-WRITTEN_ROLES = ("jira_key", "jira_url", "status")
 PAGE_SIZE = 100
+MAX_ATTEMPTS = 5
+RETRY_STATUSES = {409, 429, 500, 502, 503, 504, 529}
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,11 @@ class NotionSource:
         self.props = settings.properties
         self._base_url = credentials.base_url
         http = httpx.Client(event_hooks={"response": [self._count(counter)]})
-        self.client = Client(auth=credentials.token, base_url=credentials.base_url, client=http, timeout_ms=30_000)
+        # cxsync paces and retries itself (see `_call`), uniformly for every call
+        self.client = Client(
+            auth=credentials.token, base_url=credentials.base_url, client=http, timeout_ms=30_000, retry=False
+        )
+        self.pacer = Pacer(credentials.requests_per_second)
         self._schema: Schema | None = None
 
     @staticmethod
@@ -216,26 +223,43 @@ class NotionSource:
 
     # -- errors -------------------------------------------------------------------------------------
     def _call(self, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except CxsyncError:
-            raise
-        except APIResponseError as error:
-            raise _translate(error) from None
-        except RequestTimeoutError:
-            raise RemoteError("Notion did not answer in time.", "Notion이 제시간에 응답하지 않았습니다.") from None
-        except HTTPResponseError as error:
-            raise RemoteError(
+        """Run one paced call; retry throttling, conflicts and transient failures with backoff.
+
+        Every call cxsync makes to Notion is idempotent (reads, queries, PATCH of its own
+        properties), so retrying any of them is safe.
+        """
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            self.pacer.wait()
+            try:
+                return action()
+            except CxsyncError:
+                raise
+            except HTTPResponseError as error:
+                if error.status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS:
+                    raise self._failure(error) from None
+                time.sleep(backoff(attempt, error.headers.get("retry-after")))
+            except (RequestTimeoutError, httpx.TransportError) as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise self._failure(error) from None
+                time.sleep(backoff(attempt, None))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failure(self, error: Exception) -> CxsyncError:
+        if isinstance(error, APIResponseError):
+            return _translate(error)
+        if isinstance(error, RequestTimeoutError):
+            return RemoteError("Notion did not answer in time.", "Notion이 제시간에 응답하지 않았습니다.")
+        if isinstance(error, HTTPResponseError):
+            return RemoteError(
                 f"Notion answered HTTP {error.status}: {redact(str(error))[:300]}",
                 f"Notion이 HTTP {error.status} 오류로 응답했습니다: {redact(str(error))[:300]}",
-            ) from None
-        except httpx.TransportError as error:
-            raise RemoteError(
-                f"Cannot reach Notion at {self._base_url} ({type(error).__name__}).",
-                f"Notion({self._base_url})에 연결할 수 없습니다 ({type(error).__name__}).",
-                hint_en="check the network and NOTION_BASE_URL",
-                hint_ko="네트워크와 NOTION_BASE_URL을 확인하세요",
-            ) from None
+            )
+        return RemoteError(
+            f"Cannot reach Notion at {self._base_url} ({type(error).__name__}).",
+            f"Notion({self._base_url})에 연결할 수 없습니다 ({type(error).__name__}).",
+            hint_en="check the network and NOTION_BASE_URL",
+            hint_ko="네트워크와 NOTION_BASE_URL을 확인하세요",
+        )
 
 
 def _translate(error: APIResponseError) -> CxsyncError:

@@ -7,6 +7,7 @@ the sandbox modules themselves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -73,9 +74,11 @@ Handler = Callable[[Request], Response]
 class Fault:
     """One injected failure. It fires on the next `times` requests that match method and path.
 
-    `status` answers with that status instead of running the handler. `drop_after_commit` runs the
-    handler (the server commits the change) and then closes the connection without answering, which
-    is how a lost response to a create looks to the client. `delay` sleeps before answering.
+    `status` answers with that status instead of running the handler; with `commit=True` the handler
+    runs first (the server commits the change) and the client still gets `status`, which is how a
+    write that succeeded behind a throttling proxy or gateway timeout looks. `drop_after_commit` runs
+    the handler and then closes the connection without answering, which is how a lost response to a
+    create looks to the client. `delay` sleeps before answering.
     """
 
     method: str | None = None
@@ -86,6 +89,7 @@ class Fault:
     times: int = 1
     drop_after_commit: bool = False
     delay: float = 0.0
+    commit: bool = False
 
     def matches(self, request: Request) -> bool:
         if self.method and self.method.upper() != request.method:
@@ -200,7 +204,7 @@ class SandboxServer:
         fault = self._take_fault(request)
         if fault and fault.delay:
             time.sleep(fault.delay)
-        if fault and fault.status is not None:
+        if fault and fault.status is not None and not fault.commit:
             return self.fault_response(fault), False
         denied = self.authenticate(request)
         if denied is not None:
@@ -218,6 +222,8 @@ class SandboxServer:
 
             traceback.print_exc()
             response = self.internal_error()
+        if fault and fault.status is not None:  # commit=True: the change is made, the answer is the fault's
+            return self.fault_response(fault), False
         return response, bool(fault and fault.drop_after_commit)
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[LoggedRequest]:
@@ -233,7 +239,10 @@ class SandboxServer:
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer((host, port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
+        # a short poll interval makes stop() (shutdown) return in ~50 ms instead of up to 0.5 s
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True
+        )
         self._thread.start()
         return self.base_url
 
@@ -264,8 +273,11 @@ class SandboxServer:
 def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body are separate writes; with Nagle on, each keep-alive answer waits ~40 ms
+        # for the client's delayed ACK
+        disable_nagle_algorithm = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def _serve(self) -> None:
@@ -284,10 +296,8 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append(LoggedRequest(request.method, request.path, status, time.time()))
             if drop or response is None:
                 self.close_connection = True
-                try:
+                with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 return
             payload = response.encoded()
             self.send_response(response.status)

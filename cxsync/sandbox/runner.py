@@ -49,6 +49,8 @@ class Sandboxes:
 
     def env(self) -> dict[str, str]:
         env = {"NOTION_BASE_URL": self.notion.base_url, "NOTION_TOKEN": NOTION_TOKEN, "JIRA_URL": self.jira.base_url}
+        if self.notion.rate_limiter is None:  # the sandbox does not throttle, so cxsync need not pace
+            env["CXSYNC_NOTION_RPS"] = "0"
         if self.jira.flavor == "cloud":
             env |= {"JIRA_EMAIL": JIRA_EMAIL, "JIRA_API_TOKEN": JIRA_API_TOKEN}
         else:

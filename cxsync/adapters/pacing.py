@@ -1,0 +1,45 @@
+"""Client-side pacing and bounded retries shared by the adapters."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+
+
+class Pacer:
+    """Keeps the average request rate at or below `rate` per second, allowing short bursts.
+
+    Notion allows "an average of three requests per second" per integration; pacing on the client
+    keeps a sync from spending its time in 429 back-offs. A rate of 0 turns pacing off.
+    """
+
+    def __init__(self, rate: float, burst: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._stamp = clock()
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def wait(self) -> None:
+        if self.rate <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            pause = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            self._tokens -= 1
+        if pause:
+            self.waited += pause
+            time.sleep(pause)
+
+
+def backoff(attempt: int, retry_after: str | None, cap: float = 60.0) -> float:
+    """Seconds to wait before retry `attempt` (1-based): Retry-After when given, else full jitter."""
+    if retry_after and retry_after.strip().isdigit():
+        return min(float(retry_after), cap)
+    return random.uniform(0, min(cap, 0.5 * 2**attempt))
