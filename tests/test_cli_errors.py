@@ -81,3 +81,13 @@ def test_wrong_property_type_is_reported(world: World, tmp_path: Path) -> None:
     )
     result = world.cli("validate", "--mapping", str(bad), "--live")
     assert result.exit_code == 3 and "'고객사' is rich_text" in result.stderr
+
+
+def test_missing_demand_field_is_a_clear_config_error(world: World, tmp_path: Path) -> None:
+    bad = tmp_path / "field.yaml"
+    text = Path(MAPPING).read_text(encoding="utf-8").replace("requests: Customer requests", "requests: Votes")
+    bad.write_text(text, encoding="utf-8")
+    result = world.cli("--lang", "en", "plan", "--mapping", str(bad))
+    assert result.exit_code == 3
+    assert "jira.demand_fields.requests" in result.stderr and "'Votes'" in result.stderr
+    _assert_clean(result.output)
