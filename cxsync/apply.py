@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
-from cxsync.adapters.jira_tracker import AmbiguousCreate, JiraTracker
+from cxsync.adapters.jira_tracker import AmbiguousCreate, CreateThrottled, JiraTracker
 from cxsync.adapters.notion_source import NotionSource, WriteBack
+from cxsync.adapters.pacing import backoff
 from cxsync.errors import CxsyncError
 from cxsync.journal import Journal
 from cxsync.plan import GroupPlan, Plan, WriteBackPlan
 
-LOOKUP_ATTEMPTS = 3
-LOOKUP_PAUSE = 1.0
+CREATE_ATTEMPTS = 4
 
 
 @dataclass
@@ -67,35 +68,58 @@ def _apply_group(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
 
 
 def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult) -> str:
-    """Create the group's issue at most once, even across crashes and lost responses.
+    """Create the group's issue at most once, even across crashes, lost responses and search lag.
 
     The plan was made from a search of every cxsync label, so a group planned for creation had no
-    issue then. What that search can miss is an issue a crashed earlier attempt created moments
-    ago (search lags behind writes): so where the journal holds an intent for the group, Jira is
-    searched again, reconciling the issue ids that attempt saw. The intent is journalled before the
-    single POST; an unconfirmed POST is resolved by looking again, never by sending it again.
+    issue then. That search can miss an issue a crashed earlier attempt created moments ago, since
+    search lags behind writes: where the journal holds an intent, Jira is searched again once the
+    lag has passed, reconciling the ids that attempt saw. The intent is journalled before each POST.
+    A 429 was not executed and is resent; an unconfirmed POST (5xx, timeout, lost response) is
+    resolved by waiting out the lag and looking, and resent only when Jira has no such issue.
     """
     assert group.create_fields is not None
+    lag = search_lag_seconds()
     if journal.has_intent(group.group_id):
-        existing = jira.find_by_label(group.label, journal.known_issue_ids(group.group_id))
-        if existing:
-            result.adopted.append(existing[0].key)
-            return existing[0].key
-    journal.creating(group.group_id, group.label)
-    try:
-        # links are not posted yet: an empty links hash makes a crash before they are re-post them
-        issue_id, key = jira.create(group.create_fields, group.record.model_copy(update={"links_sha": ""}))
-    except AmbiguousCreate:
-        for _ in range(LOOKUP_ATTEMPTS):
-            time.sleep(LOOKUP_PAUSE)
-            found = jira.find_by_label(group.label)
-            if found:
-                journal.created(group.group_id, group.label, found[0].id, found[0].key)
-                return found[0].key
-        journal.unknown(group.group_id, group.label)
-        raise
-    journal.created(group.group_id, group.label, issue_id, key)
-    return key
+        found = _look(group, jira, journal, wait=max(0.0, lag - journal.intent_age(group.group_id)))
+        if found is not None:
+            result.adopted.append(found)
+            return found
+    # the links are posted after the create: an empty links hash makes a crash in between re-post them
+    record = group.record.model_copy(update={"links_sha": ""})
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        journal.creating(group.group_id, group.label)
+        try:
+            issue_id, key = jira.create(group.create_fields, record)
+        except CreateThrottled as throttled:
+            time.sleep(backoff(attempt, throttled.retry_after))
+            continue
+        except AmbiguousCreate:
+            found = _look(group, jira, journal, wait=lag)
+            if found is not None:
+                return found
+            continue
+        journal.created(group.group_id, group.label, issue_id, key)
+        return key
+    journal.unknown(group.group_id, group.label)
+    raise AmbiguousCreate(
+        f"Gave up creating the issue for group {group.group_id} after {CREATE_ATTEMPTS} attempts; the next run retries.",
+        f"그룹 {group.group_id}의 이슈 생성을 {CREATE_ATTEMPTS}번 시도한 뒤 멈췄습니다. 다음 실행에서 다시 시도합니다.",
+    )
+
+
+def _look(group: GroupPlan, jira: JiraTracker, journal: Journal, wait: float) -> str | None:
+    """After `wait` seconds (the search lag), the key of the group's issue if Jira has one."""
+    time.sleep(wait)
+    found = jira.find_by_label(group.label, journal.known_issue_ids(group.group_id))
+    if not found:
+        return None
+    journal.created(group.group_id, group.label, found[0].id, found[0].key)
+    return found[0].key
+
+
+def search_lag_seconds() -> float:
+    """How long Jira search may lag behind a create (`CXSYNC_JIRA_SEARCH_LAG`, default 30 s)."""
+    return float(os.environ.get("CXSYNC_JIRA_SEARCH_LAG", "30"))
 
 
 def _write_back(change: WriteBackPlan, jira: JiraTracker, notion: NotionSource, result: ApplyResult) -> None:

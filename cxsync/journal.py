@@ -66,6 +66,12 @@ class Journal:
         ).fetchone()
         return row is not None
 
+    def intent_age(self, group_id: str) -> float:
+        row = self._db.execute(
+            "select at from intents where mapping = ? and group_id = ?", (self.mapping, group_id)
+        ).fetchone()
+        return time.time() - float(row[0]) if row else float("inf")
+
     def known_issue_ids(self, group_id: str) -> list[int]:
         rows = self._db.execute(
             "select issue_id from intents where mapping = ? and group_id = ? and issue_id is not null",

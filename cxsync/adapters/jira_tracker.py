@@ -36,6 +36,14 @@ class AmbiguousCreate(RemoteError):
     """A create was sent but its outcome is unknown (lost response, timeout, 5xx)."""
 
 
+class CreateThrottled(RemoteError):
+    """Jira answered a create with 429: throttled requests are not executed, so it may be resent."""
+
+    def __init__(self, retry_after: str | None) -> None:
+        super().__init__("Jira throttled an issue create (HTTP 429).", "Jira가 이슈 생성을 제한했습니다 (HTTP 429).")
+        self.retry_after = retry_after
+
+
 class JiraTracker:
     def __init__(self, credentials: JiraCredentials, settings: JiraSettings, counter: ApiCounter) -> None:
         self.settings = settings

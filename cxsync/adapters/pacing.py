@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -39,7 +40,11 @@ class Pacer:
 
 
 def backoff(attempt: int, retry_after: str | None, cap: float = 60.0) -> float:
-    """Seconds to wait before retry `attempt` (1-based): Retry-After when given, else full jitter."""
+    """Seconds to wait before retry `attempt` (1-based): Retry-After when given, else full jitter.
+
+    The jitter base is 0.5 s; `CXSYNC_RETRY_BASE_SECONDS` changes it (the test suite shortens it).
+    """
     if retry_after and retry_after.strip().isdigit():
         return min(float(retry_after), cap)
-    return random.uniform(0, min(cap, 0.5 * 2**attempt))
+    base = float(os.environ.get("CXSYNC_RETRY_BASE_SECONDS", "0.5"))
+    return random.uniform(0, min(cap, base * 2**attempt))

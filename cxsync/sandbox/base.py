@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import re
 import socket
 import threading
@@ -98,6 +99,45 @@ class Fault:
 
 
 @dataclass
+class Chaos:
+    """Random failures for a fault storm: each matching request fails with probability `rate`.
+
+    A failure is one of `statuses`; for write methods a `commit_share` of the failures first
+    commit the change (a gateway error after the server did the work). Seeded, so a storm replays.
+    """
+
+    rate: float
+    statuses: tuple[int, ...] = (429, 500, 502, 503)
+    commit_share: float = 0.25
+    seed: int = 0
+    path: str | None = None
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def draw(self, request: Request) -> Fault | None:
+        if self.path and not re.search(self.path, request.path):
+            return None
+        if self._random.random() >= self.rate:
+            return None
+        status = self._random.choice(self.statuses)
+        commit = request.method != "GET" and self._random.random() < self.commit_share
+        headers = {"Retry-After": "0"} if status in (429, 503) else {}
+        return Fault(status=status, headers=headers, commit=commit)
+
+
+WriteObserver = Callable[[Request, "Response"], None]
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+READ_ONLY_POSTS = re.compile(r"/(query|search|search/jql|search/approximate-count)$")
+
+
+def is_write(request: Request) -> bool:
+    """Does this request change state? (Queries and searches sent as POST do not.)"""
+    return request.method in WRITE_METHODS and not READ_ONLY_POSTS.search(request.path)
+
+
+@dataclass
 class LoggedRequest:
     method: str
     path: str
@@ -139,6 +179,8 @@ class SandboxServer:
         self.lock = threading.RLock()
         self.requests: list[LoggedRequest] = []
         self.rate_limiter: TokenBucket | None = None
+        self.chaos: Chaos | None = None
+        self.write_observers: list[WriteObserver] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -191,6 +233,10 @@ class SandboxServer:
 
     def _take_fault(self, request: Request) -> Fault | None:
         with self._faults_lock:
+            if self.chaos is not None:
+                drawn = self.chaos.draw(request)
+                if drawn is not None:
+                    return drawn
             for fault in self._faults:
                 if fault.matches(request):
                     fault.times -= 1
@@ -222,6 +268,9 @@ class SandboxServer:
 
             traceback.print_exc()
             response = self.internal_error()
+        if response.status < 400 and is_write(request):
+            for observe in list(self.write_observers):
+                observe(request, response)
         if fault and fault.status is not None:  # commit=True: the change is made, the answer is the fault's
             return self.fault_response(fault), False
         return response, bool(fault and fault.drop_after_commit)

@@ -49,6 +49,7 @@ class Sandboxes:
 
     def env(self) -> dict[str, str]:
         env = {"NOTION_BASE_URL": self.notion.base_url, "NOTION_TOKEN": NOTION_TOKEN, "JIRA_URL": self.jira.base_url}
+        env["CXSYNC_JIRA_SEARCH_LAG"] = str(self.jira.search_lag_seconds)
         if self.notion.rate_limiter is None:  # the sandbox does not throttle, so cxsync need not pace
             env["CXSYNC_NOTION_RPS"] = "0"
         if self.jira.flavor == "cloud":
