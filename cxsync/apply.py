@@ -91,7 +91,8 @@ def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
         try:
             issue_id, key = jira.create(group.create_fields, record)
         except CreateThrottled as throttled:
-            time.sleep(backoff(attempt, throttled.retry_after))
+            if not jira.budget.wait(backoff(attempt, throttled.retry_after)):
+                break
             continue
         except AmbiguousCreate:
             found = _look(group, jira, journal, wait=lag)

@@ -20,6 +20,7 @@ from cxsync.pii import redact_pii
 SUMMARY_LIMIT = 255
 QUOTE_LIMIT = 300
 TOP_QUOTES = 5
+EVIDENCE_ROWS = 50  # Jira caps a description at 32,767 characters; every entry also has a remote link
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,10 @@ def _blocks(group: Group, demand: Demand, members: list[VocEntry]) -> list[Block
             (Text(e.channel or "—"),),
             (Text(str(e.received or e.created_time.date())),),
         )
-        for e in members
+        for e in members[:EVIDENCE_ROWS]
     )
+    more = len(members) - EVIDENCE_ROWS
+    overflow = [Paragraph((Text(f"… 외 {more}건 — and {more} more: see the linked Notion pages"),))] if more > 0 else []
     return [
         Heading("고객 요청 근거 / Customer evidence"),
         Paragraph((Text(f"Group {group.id}" + (f" · {group.need_tag}" if group.need_tag else "")),)),
@@ -156,6 +159,7 @@ def _blocks(group: Group, demand: Demand, members: list[VocEntry]) -> list[Block
         quotes,
         Heading("근거 목록 / Evidence", level=4),
         Table(("요청 / Request", "고객 / Customer", "고객사 / Company", "채널 / Channel", "접수일 / Received"), rows),
+        *overflow,
     ]
 
 

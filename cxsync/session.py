@@ -10,6 +10,7 @@ from datetime import datetime
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
+from cxsync.adapters.pacing import RetryBudget
 from cxsync.apply import ApplyResult, apply_plan
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
 from cxsync.journal import Journal, state_dir
@@ -24,6 +25,7 @@ from cxsync.progress import Progress, observed, phase
 class Session:
     loaded: LoadedMapping
     counter: ApiCounter = field(default_factory=ApiCounter)
+    budget: RetryBudget = field(default_factory=RetryBudget)
     _notion: NotionSource | None = None
     _jira: JiraTracker | None = None
     progress: Progress | None = None
@@ -36,14 +38,14 @@ class Session:
     def notion(self) -> NotionSource:
         if self._notion is None:
             creds = notion_credentials(os.environ)
-            self._notion = NotionSource(creds, self.loaded.mapping.notion, self.counter)
+            self._notion = NotionSource(creds, self.loaded.mapping.notion, self.counter, self.budget)
         return self._notion
 
     @property
     def jira(self) -> JiraTracker:
         if self._jira is None:
             creds = jira_credentials(os.environ)
-            self._jira = JiraTracker(creds, self.loaded.mapping.jira, self.counter)
+            self._jira = JiraTracker(creds, self.loaded.mapping.jira, self.counter, self.budget)
         return self._jira
 
     def check_credentials(self) -> None:

@@ -9,7 +9,6 @@ sent exactly once per attempt (see `cxsync.apply` for the safe-create protocol).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -18,7 +17,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from cxsync.adapters.counting import ApiCounter
-from cxsync.adapters.pacing import backoff
+from cxsync.adapters.pacing import RetryBudget, backoff
 from cxsync.config import JiraCredentials, JiraSettings
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import ActualIssue, RemoteLinkSpec, SyncRecord
@@ -27,8 +26,8 @@ from cxsync.redact import redact
 T = TypeVar("T")
 PROPERTY_KEY = "cxsync"
 ISSUE_FIELDS = ("summary", "labels", "description", "status", "priority", "resolutiondate")
-RETRY_STATUSES = {429, 502, 503, 504}
-MAX_ATTEMPTS = 4
+RETRY_STATUSES = {409, 429, 500, 502, 503, 504}  # only idempotent calls go through _call
+MAX_ATTEMPTS = 8
 MAX_DELAY = 60.0
 
 
@@ -45,7 +44,14 @@ class CreateThrottled(RemoteError):
 
 
 class JiraTracker:
-    def __init__(self, credentials: JiraCredentials, settings: JiraSettings, counter: ApiCounter) -> None:
+    def __init__(
+        self,
+        credentials: JiraCredentials,
+        settings: JiraSettings,
+        counter: ApiCounter,
+        budget: RetryBudget | None = None,
+    ) -> None:
+        self.budget = budget or RetryBudget()
         self.settings = settings
         self.url = credentials.url
         self.flavor: Literal["cloud", "datacenter"] = credentials.flavor
@@ -208,18 +214,17 @@ class JiraTracker:
             try:
                 return action()
             except JIRAError as error:
-                if error.status_code not in RETRY_STATUSES or attempt == MAX_ATTEMPTS:
+                retryable = error.status_code in RETRY_STATUSES and attempt < MAX_ATTEMPTS
+                if not retryable or not self.budget.wait(_delay(attempt, error.response)):
                     raise _translate(error) from None
-                time.sleep(_delay(attempt, error.response))
             except (requests.ConnectionError, requests.Timeout) as error:
-                if attempt == MAX_ATTEMPTS:
+                if attempt == MAX_ATTEMPTS or not self.budget.wait(_delay(attempt, None)):
                     raise RemoteError(
                         f"Cannot reach Jira at {self.url} ({type(error).__name__}).",
                         f"Jira({self.url})에 연결할 수 없습니다 ({type(error).__name__}).",
                         hint_en="check the network and JIRA_URL",
                         hint_ko="네트워크와 JIRA_URL을 확인하세요",
                     ) from None
-                time.sleep(_delay(attempt, None))
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -13,14 +12,11 @@ from notion_client import Client
 from notion_client.errors import APIResponseError, HTTPResponseError, RequestTimeoutError
 
 from cxsync.adapters.counting import ApiCounter
+from cxsync.adapters.notion_pages import page_to_entry
 from cxsync.adapters.notion_values import (
-    UnsupportedProperty,
-    as_date,
-    as_number,
-    as_text,
     text_value,
 )
-from cxsync.adapters.pacing import Pacer, backoff
+from cxsync.adapters.pacing import Pacer, RetryBudget, backoff
 from cxsync.config import NotionCredentials, NotionSettings
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import SkippedEntry, VocEntry
@@ -43,7 +39,7 @@ ROLE_TYPES: dict[str, set[str]] = {
     "group_override": {"rich_text", "select"},
 }
 PAGE_SIZE = 100
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
 RETRY_STATUSES = {409, 429, 500, 502, 503, 504, 529}
 
 
@@ -64,14 +60,26 @@ class WriteBack:
 
 
 class NotionSource:
-    def __init__(self, credentials: NotionCredentials, settings: NotionSettings, counter: ApiCounter) -> None:
+    def __init__(
+        self,
+        credentials: NotionCredentials,
+        settings: NotionSettings,
+        counter: ApiCounter,
+        budget: RetryBudget | None = None,
+    ) -> None:
+        self.budget = budget or RetryBudget()
         self.settings = settings
         self.props = settings.properties
         self._base_url = credentials.base_url
         http = httpx.Client(event_hooks={"response": [self._count(counter)]})
         # cxsync paces and retries itself (see `_call`), uniformly for every call
         self.client = Client(
-            auth=credentials.token, base_url=credentials.base_url, client=http, timeout_ms=30_000, retry=False
+            auth=credentials.token,
+            base_url=credentials.base_url,
+            client=http,
+            timeout_ms=30_000,
+            retry=False,
+            log_level=logging.CRITICAL,  # failures surface as cxsync errors, not as client log noise
         )
         self.pacer = Pacer(credentials.requests_per_second)
         self._schema: Schema | None = None
@@ -86,13 +94,15 @@ class NotionSource:
     # -- schema -------------------------------------------------------------------------------------
     def schema(self) -> Schema:
         if self._schema is None:
-            self._schema = self._call(self._load_schema)
+            self._schema = self._load_schema()
         return self._schema
 
     def _load_schema(self) -> Schema:
         data_source_id = self.settings.data_source_id
         if data_source_id is None:
-            database = _json(self.client.databases.retrieve(database_id=str(self.settings.database_id)))
+            database = self._call(
+                lambda: _json(self.client.databases.retrieve(database_id=str(self.settings.database_id)))
+            )
             sources = database.get("data_sources") or []
             if len(sources) != 1:
                 raise ConfigError(
@@ -102,7 +112,8 @@ class NotionSource:
                     "notion.data_source_id로 하나를 지정하세요.",
                 )
             data_source_id = sources[0]["id"]
-        source = _json(self.client.data_sources.retrieve(data_source_id=data_source_id))
+        source_id = data_source_id
+        source = self._call(lambda: _json(self.client.data_sources.retrieve(data_source_id=source_id)))
         props = source.get("properties", {})
         status_name = self.props.status
         options = props.get(status_name, {}).get(props.get(status_name, {}).get("type", ""), {}) if status_name else {}
@@ -145,6 +156,7 @@ class NotionSource:
         """All need-tagged pages, following cursors to the end."""
         schema = self.check_schema()
         body: dict[str, Any] = {"filter": self._tag_filter(schema), "page_size": PAGE_SIZE}
+        seen_cursors: set[str] = set()
         while True:
             page = self._call(
                 lambda: _json(self.client.data_sources.query(data_source_id=schema.data_source_id, **body))
@@ -158,6 +170,12 @@ class NotionSource:
             cursor = page.get("next_cursor")
             if not page.get("has_more") or not cursor:
                 return
+            if cursor in seen_cursors:  # a repeated cursor would page forever
+                raise RemoteError(
+                    "Notion returned a cursor it had already returned; stopping instead of looping.",
+                    "Notion이 이미 받은 커서를 다시 돌려주었습니다. 무한 반복 대신 멈춥니다.",
+                )
+            seen_cursors.add(cursor)
             body["start_cursor"] = cursor
 
     def read(self) -> tuple[list[VocEntry], list[SkippedEntry]]:
@@ -169,43 +187,7 @@ class NotionSource:
         return entries, skipped
 
     def to_entry(self, page: dict[str, Any]) -> VocEntry | SkippedEntry:
-        page_id, url = page["id"], page.get("url", "")
-        props = page.get("properties", {})
-
-        def value(role: str, convert: Callable[[dict[str, Any]], T]) -> T | None:
-            name = getattr(self.props, role)
-            if not name or name not in props:
-                return None
-            return convert(props[name])
-
-        try:
-            text = value("text", as_text)
-            tag = value("need_tag", as_text)
-            if not text:
-                return _skipped(page_id, url, "the request text is empty", "요청 내용이 비어 있습니다")
-            if tag and self.schema().types.get(self.props.need_tag) == "multi_select":
-                tag = tag.split(", ")[0]
-            return VocEntry(
-                page_id=page_id,
-                url=url,
-                text=text,
-                need_tag=tag,
-                customer=value("customer", as_text),
-                company=value("company", as_text),
-                revenue=value("revenue", as_number),
-                currency=self.settings.revenue_currency,
-                channel=value("channel", as_text),
-                received=value("created", as_date),
-                owner=value("owner", as_text),
-                created_time=_timestamp(page["created_time"]),
-                last_edited_time=_timestamp(page["last_edited_time"]),
-                jira_key=value("jira_key", as_text),
-                jira_url=value("jira_url", as_text),
-                status=value("status", as_text),
-                group_override=value("group_override", as_text),
-            )
-        except UnsupportedProperty as problem:
-            return _skipped(page_id, url, f"unreadable property: {problem}", f"읽을 수 없는 속성: {problem}")
+        return page_to_entry(page, self.settings)
 
     # -- writing ------------------------------------------------------------------------------------
     def write_back(self, change: WriteBack) -> None:
@@ -235,13 +217,12 @@ class NotionSource:
             except CxsyncError:
                 raise
             except HTTPResponseError as error:
-                if error.status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS:
+                retryable = error.status in RETRY_STATUSES and attempt < MAX_ATTEMPTS
+                if not retryable or not self.budget.wait(backoff(attempt, error.headers.get("retry-after"))):
                     raise self._failure(error) from None
-                time.sleep(backoff(attempt, error.headers.get("retry-after")))
             except (RequestTimeoutError, httpx.TransportError) as error:
-                if attempt == MAX_ATTEMPTS:
+                if attempt == MAX_ATTEMPTS or not self.budget.wait(backoff(attempt, None)):
                     raise self._failure(error) from None
-                time.sleep(backoff(attempt, None))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _failure(self, error: Exception) -> CxsyncError:
@@ -286,11 +267,3 @@ def _json(value: Any) -> dict[str, Any]:
     """notion-client's sync client returns plain dicts; its type says `Any | Awaitable`."""
     assert isinstance(value, dict), type(value)
     return value
-
-
-def _skipped(page_id: str, url: str, en: str, ko: str) -> SkippedEntry:
-    return SkippedEntry(page_id=page_id, url=url, reason_en=en, reason_ko=ko)
-
-
-def _timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

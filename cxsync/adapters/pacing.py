@@ -39,6 +39,29 @@ class Pacer:
             time.sleep(pause)
 
 
+class RetryBudget:
+    """Total seconds a run may spend waiting to retry, shared by every adapter.
+
+    When it is spent, calls fail at once instead of waiting: a run against a service that is down
+    ends quickly, with a summary of what was and was not done, and the next run resumes.
+    `CXSYNC_RETRY_BUDGET_SECONDS` sets it (default 600).
+    """
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.left = float(os.environ.get("CXSYNC_RETRY_BUDGET_SECONDS", "600")) if seconds is None else seconds
+        self._lock = threading.Lock()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep `seconds` if the budget allows; False when it is spent (do not retry)."""
+        with self._lock:
+            if seconds > self.left:
+                self.left = 0.0
+                return False
+            self.left -= seconds
+        time.sleep(seconds)
+        return True
+
+
 def backoff(attempt: int, retry_after: str | None, cap: float = 60.0) -> float:
     """Seconds to wait before retry `attempt` (1-based): Retry-After when given, else full jitter.
 

@@ -1,0 +1,103 @@
+"""Rate limits, server errors, lost responses, search lag and overlapping runs."""
+
+from __future__ import annotations
+
+import fcntl
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e import MAPPING, World, all_pages, open_world, text_of
+from small_seed import small_seed
+
+from cxsync.sandbox.base import Chaos, Fault
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
+    monkeypatch.setenv("CXSYNC_RETRY_BASE_SECONDS", "0.01")
+    yield from open_world(monkeypatch, tmp_path)
+
+
+def final_state(world: World) -> dict[str, Any]:
+    """Everything a sync leaves behind, keyed by group label (keys and ids may differ between runs)."""
+    issues = {}
+    key_to_label = {}
+    for issue in world.issues():
+        label = next(label for label in issue["labels"] if label.startswith("cxsync-g"))
+        key_to_label[issue["key"]] = label
+        links = sorted(
+            (link["globalId"], link["object"]["title"]) for link in world.boxes.jira.remote_links(issue["key"])
+        )
+        issues[label] = (issue["summary"], str(issue["description"]), tuple(sorted(issue["labels"])), tuple(links))
+    pages = {
+        p["id"]: (key_to_label.get(text_of(p, "Jira 키")), text_of(p, "상태"))
+        for p in all_pages(world.notion())
+        if text_of(p, "니즈 태그")
+    }
+    return {"issues": issues, "pages": pages}
+
+
+def test_a_fault_storm_converges_to_the_clean_result(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CXSYNC_RETRY_BASE_SECONDS", "0.01")
+    for clean_world in open_world(monkeypatch, tmp_path / "clean"):
+        clean_world.sync_json()
+        clean = final_state(clean_world)
+    for world in open_world(monkeypatch, tmp_path / "storm"):
+        world.boxes.notion.chaos = Chaos(rate=0.3, seed=11)
+        world.boxes.jira.chaos = Chaos(rate=0.3, seed=12)
+        summary = world.sync_json()
+        failed = sum(1 for r in world.boxes.notion.requests + world.boxes.jira.requests if r.status >= 429)
+        assert failed > 100, "the storm really happened"
+        assert summary["applied"]["failures"] == []
+        world.boxes.notion.chaos = world.boxes.jira.chaos = None
+        assert final_state(world) == clean
+        labels = Counter(label for i in world.issues() for label in i["labels"] if label.startswith("cxsync-g"))
+        assert all(n == 1 for n in labels.values())
+
+
+def test_a_run_that_cannot_finish_exits_non_zero_and_the_next_run_completes(world: World) -> None:
+    world.monkeypatch.setenv("CXSYNC_RETRY_BUDGET_SECONDS", "2")
+    world.boxes.notion.inject(Fault(method="PATCH", path=r"/v1/pages/", status=503, times=10_000))
+    result = world.cli("--lang", "en", "sync", "--mapping", MAPPING)
+    assert result.exit_code == 6
+    assert "Applied:" in result.stdout and "Failed" in result.stdout
+    assert "the next run resumes safely" in result.stderr
+    world.boxes.notion.clear_faults()
+    world.sync_json()
+    assert world.plan_json()["writes"] == 0
+
+
+def test_created_issues_hidden_by_search_lag_are_not_created_twice(world: World) -> None:
+    world.boxes.jira.search_lag_seconds = 1.5
+    world.monkeypatch.setenv("CXSYNC_JIRA_SEARCH_LAG", "2")
+    world.boxes.jira.inject(Fault(method="POST", path=r"/issue$", status=502, commit=True, times=1))
+    world.sync_json()
+    labels = Counter(label for i in world.issues() for label in i["labels"] if label.startswith("cxsync-g"))
+    assert all(n == 1 for n in labels.values()), "a gateway error after the create was resolved without a duplicate"
+
+
+def test_a_second_concurrent_run_exits_with_a_clear_message(world: World) -> None:
+    lock_path = world.state_dir / "voc-ko.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = world.cli("--lang", "en", "sync", "--mapping", MAPPING)
+    assert result.exit_code == 7 and "Another cxsync run holds the lock" in result.stderr
+    assert world.issues() == []
+    assert world.sync_json()["created"] > 0, "the lock is free again once its holder is gone"
+
+
+def test_throttling_is_waited_out_and_paced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for world in open_world(monkeypatch, tmp_path, seed=small_seed()):
+        world.boxes.notion.set_rate_limit(20, burst=3)
+        monkeypatch.setenv("CXSYNC_NOTION_RPS", "15")
+        world.sync_json()
+        throttled = [r for r in world.boxes.notion.requests if r.status == 429]
+        assert len(throttled) <= 1, "client-side pacing keeps a sync out of 429s"
+        monkeypatch.setenv("CXSYNC_NOTION_RPS", "0")
+        world.boxes.notion.set_rate_limit(5, burst=1)
+        world.cli("sync", "--mapping", MAPPING)  # unpaced against a 5 rps limit: 429s, waited out
+        assert world.plan_json()["writes"] == 0
