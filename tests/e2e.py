@@ -89,3 +89,22 @@ def text_of(page: dict[str, Any], name: str) -> str:
     if kind in ("select", "status"):
         return value["name"] if value else ""
     return str(value or "")
+
+
+def final_state(world: World) -> dict[str, Any]:
+    """Everything a sync leaves behind, keyed by group label (keys and ids may differ between runs)."""
+    issues = {}
+    key_to_label = {}
+    for issue in world.issues():
+        label = next(label for label in issue["labels"] if label.startswith("cxsync-g"))
+        key_to_label[issue["key"]] = label
+        links = sorted(
+            (link["globalId"], link["object"]["title"]) for link in world.boxes.jira.remote_links(issue["key"])
+        )
+        issues[label] = (issue["summary"], str(issue["description"]), tuple(sorted(issue["labels"])), tuple(links))
+    pages = {
+        p["id"]: (key_to_label.get(text_of(p, "Jira 키")), text_of(p, "상태"))
+        for p in all_pages(world.notion())
+        if text_of(p, "니즈 태그")
+    }
+    return {"issues": issues, "pages": pages}

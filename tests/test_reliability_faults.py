@@ -6,10 +6,9 @@ import fcntl
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from e2e import MAPPING, World, all_pages, open_world, text_of
+from e2e import MAPPING, World, final_state, open_world
 from small_seed import small_seed
 
 from cxsync.sandbox.base import Chaos, Fault
@@ -19,25 +18,6 @@ from cxsync.sandbox.base import Chaos, Fault
 def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
     monkeypatch.setenv("CXSYNC_RETRY_BASE_SECONDS", "0.01")
     yield from open_world(monkeypatch, tmp_path)
-
-
-def final_state(world: World) -> dict[str, Any]:
-    """Everything a sync leaves behind, keyed by group label (keys and ids may differ between runs)."""
-    issues = {}
-    key_to_label = {}
-    for issue in world.issues():
-        label = next(label for label in issue["labels"] if label.startswith("cxsync-g"))
-        key_to_label[issue["key"]] = label
-        links = sorted(
-            (link["globalId"], link["object"]["title"]) for link in world.boxes.jira.remote_links(issue["key"])
-        )
-        issues[label] = (issue["summary"], str(issue["description"]), tuple(sorted(issue["labels"])), tuple(links))
-    pages = {
-        p["id"]: (key_to_label.get(text_of(p, "Jira 키")), text_of(p, "상태"))
-        for p in all_pages(world.notion())
-        if text_of(p, "니즈 태그")
-    }
-    return {"issues": issues, "pages": pages}
 
 
 def test_a_fault_storm_converges_to_the_clean_result(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
