@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -18,7 +19,7 @@ from cxsync.errors import CxsyncError, ExitCode, PartialFailure
 from cxsync.journal import Journal
 from cxsync.notify import to_csv, to_json
 from cxsync.plan import Plan
-from cxsync.redact import redact
+from cxsync.redact import install_log_redaction, redact
 from cxsync.reports import (
     print_calls,
     print_plan,
@@ -139,6 +140,7 @@ verbose_option = click.option(
 def main(ctx: click.Context, lang: str | None, debug: bool, quiet: bool) -> None:
     """Notion VoC → grouped Jira improvement issues, with the Jira key written back to Notion."""
     ctx.obj = Context(lang, debug, quiet)
+    install_log_redaction(logging.DEBUG if debug else logging.WARNING)
 
 
 @main.command()

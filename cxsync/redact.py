@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import sys
 import threading
 
 _MASK = "***"
@@ -42,3 +43,24 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(record.getMessage())
         record.args = ()
         return True
+
+
+def install_log_redaction(level: int) -> None:
+    """Send library log records (jira, urllib3, httpx) to stderr through the redacting filter."""
+    root = logging.getLogger()
+    if any(isinstance(f, RedactingFilter) for h in root.handlers for f in h.filters):
+        root.setLevel(level)
+        return
+    handler = _StderrHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time of the record (it may be swapped, as in tests)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)

@@ -7,12 +7,14 @@ say "no console errors" and "nothing fetched from the network" about the page it
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -20,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import websocket
 
 FLAGS = [
     "--headless",
@@ -44,12 +45,16 @@ STARTUP_SECONDS = 30.0
 def chromium_or_skip() -> str:
     """The browser binary. Outside CI a missing browser skips; under CI=true it fails loudly."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = "Chromium is not installed (apt-get install -y chromium fonts-nanum; .ci/run does this)"
+    missing = []
+    if not found:
+        missing.append("Chromium is not installed (apt-get install -y chromium fonts-nanum; .ci/run does this)")
+    if importlib.util.find_spec("websocket") is None:
+        missing.append("websocket-client is not installed (pip install -e '.[test]')")
+    if not missing:
+        return str(found)
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}: the HTML report's browser test must run in CI", pytrace=False)
-    pytest.skip(message)
+        pytest.fail("; ".join(missing) + ": the HTML report's browser test must run in CI", pytrace=False)
+    pytest.skip("; ".join(missing))
 
 
 @dataclass
@@ -70,6 +75,8 @@ class Browser:
     """One Chromium process and one page; use as a context manager."""
 
     def __init__(self, binary: str) -> None:
+        import websocket  # test dependency (websocket-client); checked by chromium_or_skip()
+
         self._profile = tempfile.mkdtemp(prefix="cxsync-chromium-")
         self._process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
@@ -78,7 +85,15 @@ class Browser:
             stderr=subprocess.PIPE,
             text=True,
         )
-        self._ws = websocket.create_connection(self._page_socket(), timeout=20, suppress_origin=True)
+        try:
+            address = self._page_socket()
+        except BaseException:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            raise
+        # keep reading Chromium's log so a full pipe can never stall it
+        threading.Thread(target=self._process.stderr.read, daemon=True).start()  # type: ignore[union-attr]
+        self._ws = websocket.create_connection(address, timeout=20, suppress_origin=True)
         self._next_id = 0
         self.events = Events()
         for domain in ("Page", "Runtime", "Log", "Network", "DOM", "CSS"):
@@ -167,12 +182,20 @@ class Browser:
             time.sleep(0.05)
         raise TimeoutError(f"still false after {timeout} s: {expression}")
 
-    def fonts_for(self, selector: str) -> list[dict[str, Any]]:
-        """The platform fonts Chromium used to draw the text of the first element matching `selector`."""
-        root = self.call("DOM.getDocument", depth=0)["root"]["nodeId"]
-        node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
-        fonts: list[dict[str, Any]] = self.call("CSS.getPlatformFontsForNode", nodeId=node)["fonts"]
-        return fonts
+    def fonts_for(self, selector: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The platform fonts Chromium used to draw the text of the first element matching `selector`.
+
+        Asked again until layout has happened (right after a DOM change the answer can be empty).
+        """
+        self.evaluate("document.fonts.ready.then(() => document.body.offsetHeight)")
+        deadline = time.monotonic() + timeout
+        while True:
+            root = self.call("DOM.getDocument", depth=0)["root"]["nodeId"]
+            node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+            fonts: list[dict[str, Any]] = self.call("CSS.getPlatformFontsForNode", nodeId=node)["fonts"]
+            if fonts or time.monotonic() > deadline:
+                return fonts
+            time.sleep(0.05)
 
     def screenshot(self, path: Path, max_height: int = 1600) -> None:
         """A PNG of the top of the page (the whole page when shorter than `max_height`)."""

@@ -51,9 +51,10 @@ class World:
 
 
 def open_world(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, flavor: str = "cloud", seed: Any = None
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, flavor: str = "cloud", seed: Any = None, token: str | None = None
 ) -> Iterator[World]:
-    boxes = start_sandboxes(seed if seed is not None else load_seed(), flavor=flavor)  # type: ignore[arg-type]
+    seed = seed if seed is not None else load_seed()
+    boxes = start_sandboxes(seed, flavor=flavor, token=token)  # type: ignore[arg-type]
     for key in ("JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT", "CXSYNC_MAPPING", "CXSYNC_LANG"):
         monkeypatch.delenv(key, raising=False)
     for key, value in boxes.env().items():

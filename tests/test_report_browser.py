@@ -100,3 +100,17 @@ def test_demo_plan_report_from_the_cli(browser: Browser, world: World, tmp_path:
     assert_offline_and_clean(browser, path)
     browser.screenshot(ARTIFACTS / "report-demo-ko.png")
     assert (ARTIFACTS / "report-demo-ko.png").stat().st_size > 10_000
+
+
+def test_an_empty_plan_still_renders_cleanly(browser: Browser, tmp_path: Path) -> None:
+    plan = sample_plan()
+    plan.groups, plan.writebacks, plan.skipped, plan.orphans = [], [], [], []
+    path = tmp_path / "empty.html"
+    path.write_text(render_html(plan, "en", mode="report"), encoding="utf-8")
+    load_report(browser, path)
+    assert browser.evaluate(BAR_VALUES) == []
+    assert browser.evaluate("document.querySelector('#chart svg text').textContent") == (
+        "No group has a value for this measure."
+    )
+    assert browser.evaluate("document.title") == "VoC demand report: voc-ko → Jira CX"
+    assert_offline_and_clean(browser, path)

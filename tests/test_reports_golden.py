@@ -70,7 +70,8 @@ def check(name: str, actual: str) -> None:
 def frozen_world(tmp_path: Path) -> Iterator[tuple[World, pytest.MonkeyPatch]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COLUMNS", "120")
-        patch.delenv("NO_COLOR", raising=False)
+        for variable in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLORTERM"):
+            patch.delenv(variable, raising=False)
         patch.setattr(planner, "datetime", FrozenClock)
         for world in open_world(patch, tmp_path):
             yield world, patch

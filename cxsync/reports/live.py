@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichBar
 from rich.text import Text
 
@@ -38,26 +38,29 @@ class RichProgress:
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[count]}"),
             TextColumn("{task.fields[calls]}"),
             TimeElapsedColumn(),
             console=console,
             transient=True,
         )
         self._task: TaskID | None = None
+        self._total: int | None = None
         self._tally = _Tally()
 
     def begin(self, phase: Phase, total: int | None) -> None:
         self._tally = _Tally()
         self._bar.start()
-        self._task = self._bar.add_task(t(self.lang, f"progress.{phase}"), total=total or None, calls="")
+        self._total = total
+        self._task = self._bar.add_task(t(self.lang, f"progress.{phase}"), total=total or None, calls="", count="")
 
     def call(self, service: str, kind: str, write: bool) -> None:
         self._tally.add(service, write)
         if self._task is None:
             return
         calls = t(self.lang, "progress.calls", notion=self._tally.calls["notion"], jira=self._tally.calls["jira"])
-        self._bar.update(self._task, completed=self._tally.writes, calls=calls)
+        count = f"{self._tally.writes}/{self._total}" if self._total else ""
+        self._bar.update(self._task, completed=self._tally.writes, calls=calls, count=count)
 
     def end(self, phase: Phase) -> None:
         self._bar.stop()

@@ -48,14 +48,14 @@ class Sandboxes:
     jira: JiraSandbox
 
     def env(self) -> dict[str, str]:
-        env = {"NOTION_BASE_URL": self.notion.base_url, "NOTION_TOKEN": NOTION_TOKEN, "JIRA_URL": self.jira.base_url}
+        env = {"NOTION_BASE_URL": self.notion.base_url, "NOTION_TOKEN": self.notion.token, "JIRA_URL": self.jira.base_url}
         env["CXSYNC_JIRA_SEARCH_LAG"] = str(self.jira.search_lag_seconds)
         if self.notion.rate_limiter is None:  # the sandbox does not throttle, so cxsync need not pace
             env["CXSYNC_NOTION_RPS"] = "0"
         if self.jira.flavor == "cloud":
-            env |= {"JIRA_EMAIL": JIRA_EMAIL, "JIRA_API_TOKEN": JIRA_API_TOKEN}
+            env |= {"JIRA_EMAIL": self.jira.email, "JIRA_API_TOKEN": self.jira.api_token}
         else:
-            env |= {"JIRA_PAT": JIRA_PAT}
+            env |= {"JIRA_PAT": self.jira.pat}
         return env
 
     def stop(self) -> None:
@@ -69,11 +69,13 @@ def start_sandboxes(
     flavor: Literal["cloud", "datacenter"] = "cloud",
     notion_port: int = 0,
     jira_port: int = 0,
+    token: str | None = None,
 ) -> Sandboxes:
+    """`token`, when given, replaces every sandbox credential (the secret-leak tests use a canary)."""
     seed = load_seed() if seed is None else seed
-    notion = NotionSandbox(token=NOTION_TOKEN)
+    notion = NotionSandbox(token=token or NOTION_TOKEN)
     notion.seed(seed)
-    jira = JiraSandbox(flavor=flavor, email=JIRA_EMAIL, api_token=JIRA_API_TOKEN, pat=JIRA_PAT)
+    jira = JiraSandbox(flavor=flavor, email=JIRA_EMAIL, api_token=token or JIRA_API_TOKEN, pat=token or JIRA_PAT)
     jira.seed(seed)
     notion.start(port=notion_port)
     jira.start(port=jira_port)
