@@ -132,6 +132,23 @@ class GroupingSettings(_Strict):
     scope: Literal["need_tag", "all"] = "need_tag"
 
 
+class PrivacySettings(_Strict):
+    """What is removed from customer quotes before they are copied into Jira."""
+
+    redact_pii: bool = Field(default=True, description="e-mail, phone (incl. 010-… and +82), RRN, card numbers")
+    extra_patterns: list[str] = Field(default_factory=list, description="regular expressions to redact as well")
+
+    @field_validator("extra_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({error})") from None
+        return patterns
+
+
 class Mapping(_Strict):
     version: Literal[1] = 1
     name: str | None = None
@@ -139,6 +156,7 @@ class Mapping(_Strict):
     notion: NotionSettings
     jira: JiraSettings
     grouping: GroupingSettings = Field(default_factory=GroupingSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,7 @@ from cxsync.config import Mapping
 from cxsync.demand import Demand, compute_demand
 from cxsync.document import Block, Bullets, Heading, Link, Paragraph, Table, Text
 from cxsync.models import Group, RemoteLinkSpec, VocEntry
-from cxsync.pii import redact_pii
+from cxsync.pii import make_redactor
 
 SUMMARY_LIMIT = 255
 QUOTE_LIMIT = 300
@@ -72,6 +73,7 @@ def build_desired(group: Group, mapping: Mapping, today: date | None = None) -> 
     prefix = mapping.jira.label_prefix
     members = sorted(group.members, key=lambda e: (e.created_time, e.page_id))
     demand = compute_demand(members, today)
+    redact_pii = make_redactor(mapping.privacy.redact_pii, mapping.privacy.extra_patterns)
     tag = f"[{group.need_tag}] " if group.need_tag else ""
     summary = one_line(tag + redact_pii(group.anchor.text), SUMMARY_LIMIT)
     labels = [prefix, group_label(prefix, group.id)]
@@ -81,7 +83,7 @@ def build_desired(group: Group, mapping: Mapping, today: date | None = None) -> 
         RemoteLinkSpec(global_id=global_id(e.page_id), url=e.url, title=one_line(f"VoC: {redact_pii(e.text)}", 255))
         for e in members
     )
-    blocks = _blocks(group, demand, members)
+    blocks = _blocks(group, demand, members, redact_pii)
     return DesiredIssue(group, summary, blocks, tuple(labels), demand, links, desired_priority(demand, mapping))
 
 
@@ -122,7 +124,7 @@ def _money(revenue: dict[str, Decimal]) -> str:
     return ", ".join(f"{amount:,.0f} {currency}" for currency, amount in revenue.items())
 
 
-def _blocks(group: Group, demand: Demand, members: list[VocEntry]) -> list[Block]:
+def _blocks(group: Group, demand: Demand, members: list[VocEntry], redact_pii: Callable[[str], str]) -> list[Block]:
     period = f"{demand.first_seen} ~ {demand.last_seen}" if demand.first_seen else "—"
     summary = Bullets(
         (

@@ -22,6 +22,8 @@ ROWS = [
 def small_seed(rows: list[tuple[str, str, str, str, int | None]] | None = None) -> dict[str, Any]:
     seed = copy.deepcopy(load_seed())
     database = seed["notion"]["databases"][0]
+    options = database["properties"]["니즈 태그"]["options"]
+    options += sorted({tag for _, tag, _, _, _ in rows or ROWS} - set(options))
     database["rows"] = [
         {
             "id": f"5e11a11a-0000-4000-8000-{index:012d}",
