@@ -81,3 +81,32 @@ def test_throttling_is_waited_out_and_paced(monkeypatch: pytest.MonkeyPatch, tmp
         world.boxes.notion.set_rate_limit(5, burst=1)
         world.cli("sync", "--mapping", MAPPING)  # unpaced against a 5 rps limit: 429s, waited out
         assert world.plan_json()["writes"] == 0
+
+
+def test_slow_answers_time_out_and_are_retried(world: World) -> None:
+    world.monkeypatch.setenv("CXSYNC_HTTP_TIMEOUT_SECONDS", "0.5")
+    world.boxes.notion.inject(Fault(method="POST", path=r"/query$", delay=1.0, times=1))
+    world.boxes.jira.inject(Fault(method="GET", path=r"/search", delay=1.0, times=1))
+    assert world.sync_json()["applied"]["failures"] == []
+    assert world.plan_json()["writes"] == 0
+
+
+def test_a_cursor_that_repeats_stops_the_read_instead_of_looping(world: World) -> None:
+    looping = {"object": "list", "results": [], "next_cursor": "same", "has_more": True, "type": "page_or_data_source"}
+    world.boxes.notion.inject(Fault(method="POST", path=r"/query$", status=200, body=looping, times=50))
+    result = world.cli("--lang", "en", "plan", "--mapping", MAPPING)
+    assert result.exit_code == 5 and "cursor" in result.stderr
+    assert len(world.boxes.notion.calls("POST", r"/query$")) == 2
+
+
+def test_an_invalid_cursor_is_a_clear_error(world: World) -> None:
+    bogus = {
+        "object": "list",
+        "results": [],
+        "next_cursor": "not-a-cursor",
+        "has_more": True,
+        "type": "page_or_data_source",
+    }
+    world.boxes.notion.inject(Fault(method="POST", path=r"/query$", status=200, body=bogus, times=1))
+    result = world.cli("--lang", "en", "plan", "--mapping", MAPPING)
+    assert result.exit_code == 5 and "validation_error" in result.stderr

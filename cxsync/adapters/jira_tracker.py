@@ -17,7 +17,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from cxsync.adapters.counting import ApiCounter
-from cxsync.adapters.pacing import RetryBudget, backoff
+from cxsync.adapters.pacing import RetryBudget, backoff, http_timeout
 from cxsync.config import JiraCredentials, JiraSettings
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import ActualIssue, RemoteLinkSpec, SyncRecord
@@ -72,7 +72,7 @@ class JiraTracker:
         )
 
         def connect() -> JIRA:
-            client = JIRA(server=self.url, options=options, max_retries=0, timeout=30, **auth)
+            client = JIRA(server=self.url, options=options, max_retries=0, timeout=http_timeout(), **auth)
             client._session.hooks["response"].append(self._count)
             self._counter.record("jira", "GET", "/rest/api/serverInfo")  # sent by the constructor
             return client

@@ -16,7 +16,7 @@ from cxsync.adapters.notion_pages import page_to_entry
 from cxsync.adapters.notion_values import (
     text_value,
 )
-from cxsync.adapters.pacing import Pacer, RetryBudget, backoff
+from cxsync.adapters.pacing import Pacer, RetryBudget, backoff, http_timeout
 from cxsync.config import NotionCredentials, NotionSettings
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import SkippedEntry, VocEntry
@@ -77,7 +77,7 @@ class NotionSource:
             auth=credentials.token,
             base_url=credentials.base_url,
             client=http,
-            timeout_ms=30_000,
+            timeout_ms=int(http_timeout() * 1000),
             retry=False,
             log_level=logging.CRITICAL,  # failures surface as cxsync errors, not as client log noise
         )

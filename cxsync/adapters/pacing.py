@@ -71,3 +71,8 @@ def backoff(attempt: int, retry_after: str | None, cap: float = 60.0) -> float:
         return min(float(retry_after), cap)
     base = float(os.environ.get("CXSYNC_RETRY_BASE_SECONDS", "0.5"))
     return random.uniform(0, min(cap, base * 2**attempt))
+
+
+def http_timeout() -> float:
+    """Seconds to wait for one HTTP answer (`CXSYNC_HTTP_TIMEOUT_SECONDS`, default 30)."""
+    return float(os.environ.get("CXSYNC_HTTP_TIMEOUT_SECONDS", "30"))
