@@ -12,6 +12,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -286,7 +287,7 @@ class SandboxServer:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer((host, port), handler)
+        self._httpd = _QuietServer((host, port), handler)
         self._httpd.daemon_threads = True
         # a short poll interval makes stop() (shutdown) return in ~50 ms instead of up to 0.5 s
         self._thread = threading.Thread(
@@ -317,6 +318,15 @@ class SandboxServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a killed sync, a dropped connection) is normal here, not an error."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
