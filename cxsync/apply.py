@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from cxsync.adapters.jira_tracker import AmbiguousCreate, CreateThrottled, JiraTracker
 from cxsync.adapters.notion_source import NotionSource, WriteBack
@@ -36,35 +39,75 @@ class ApplyResult:
         return not self.failures
 
 
-def apply_plan(plan: Plan, jira: JiraTracker, notion: NotionSource, journal: Journal) -> ApplyResult:
+class WriteRecorder(Protocol):
+    """Told about every write apply attempts, with its outcome (the audit log, cxsync.audit)."""
+
+    def write(
+        self, kind: str, target: str, payload: Any, outcome: str, detail: str = "", group_id: str = ""
+    ) -> None: ...
+
+
+class _NoRecorder:
+    def write(
+        self, kind: str, target: str, payload: Any, outcome: str, detail: str = "", group_id: str = ""
+    ) -> None:
+        return None
+
+
+@contextmanager
+def _recorded(recorder: WriteRecorder, kind: str, target: str, payload: Any, group_id: str) -> Iterator[list[str]]:
+    """Report the write in the block as ok, or as failed with the error; the block may set the target."""
+    where = [target]
+    try:
+        yield where
+    except BaseException as error:
+        detail = error.en if isinstance(error, CxsyncError) else type(error).__name__
+        recorder.write(kind, where[0], payload, "failed", detail, group_id)
+        raise
+    recorder.write(kind, where[0], payload, "ok", "", group_id)
+
+
+def apply_plan(
+    plan: Plan, jira: JiraTracker, notion: NotionSource, journal: Journal, recorder: WriteRecorder | None = None
+) -> ApplyResult:
     result = ApplyResult()
+    rec = recorder or _NoRecorder()
     for group in plan.groups:
         if group.action in ("unchanged", "skip"):
             continue
         try:
-            _apply_group(group, jira, journal, result)
+            _apply_group(group, jira, journal, result, rec)
         except CxsyncError as error:
             result.failures.append(Failure(group.key or group.group_id, error.en, error.ko))
     for change in plan.writebacks:
-        _write_back(change, jira, notion, result)
+        _write_back(change, jira, notion, result, rec)
     return result
 
 
-def _apply_group(group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult) -> None:
+def _apply_group(
+    group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult, rec: WriteRecorder
+) -> None:
+    gid = group.group_id
     if group.action == "create":
-        key = _safe_create(group, jira, journal, result)
+        with _recorded(rec, "create", gid, group.create_fields, gid) as where:
+            key = _safe_create(group, jira, journal, result)
+            where[0] = key
         result.created[group.group_id] = key
     else:
         key = group.key or ""
         if group.update_fields or group.add_labels:
-            jira.update(key, group.update_fields, group.add_labels)
+            with _recorded(rec, "update", key, [group.update_fields, group.add_labels], gid):
+                jira.update(key, group.update_fields, group.add_labels)
         result.updated.append(key)
     for link in group.link_upserts:
-        jira.upsert_link(key, link)
+        with _recorded(rec, "link", key, link.model_dump(), gid):
+            jira.upsert_link(key, link)
     for global_id in group.link_deletes:
-        jira.delete_link(key, global_id)
+        with _recorded(rec, "unlink", key, global_id, gid):
+            jira.delete_link(key, global_id)
     if group.write_record:
-        jira.set_record(key, group.record)
+        with _recorded(rec, "record", key, group.record.model_dump(), gid):
+            jira.set_record(key, group.record)
 
 
 def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult) -> str:
@@ -123,9 +166,12 @@ def search_lag_seconds() -> float:
     return float(os.environ.get("CXSYNC_JIRA_SEARCH_LAG", "30"))
 
 
-def _write_back(change: WriteBackPlan, jira: JiraTracker, notion: NotionSource, result: ApplyResult) -> None:
+def _write_back(
+    change: WriteBackPlan, jira: JiraTracker, notion: NotionSource, result: ApplyResult, rec: WriteRecorder
+) -> None:
     key = change.key or result.created.get(change.group_id)
     if key is None:
+        rec.write("writeback", change.page_id, None, "skipped", "the group's issue was not created", change.group_id)
         result.failures.append(
             Failure(
                 change.page_id,
@@ -134,8 +180,10 @@ def _write_back(change: WriteBackPlan, jira: JiraTracker, notion: NotionSource, 
             )
         )
         return
+    back = WriteBack(change.page_id, key, jira.browse_url(key), change.status)
     try:
-        notion.write_back(WriteBack(change.page_id, key, jira.browse_url(key), change.status))
+        with _recorded(rec, "writeback", change.page_id, back.__dict__, change.group_id):
+            notion.write_back(back)
         result.written_back += 1
     except CxsyncError as error:
         result.failures.append(Failure(change.page_id, error.en, error.ko))

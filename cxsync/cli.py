@@ -266,7 +266,7 @@ def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str
         print_plan(the_plan, state.out, state.lang, verbose=verbose)
     elif fmt == "markdown":
         click.echo(render_markdown(the_plan, state.lang, verbose=verbose), nl=False)
-    result = session.apply(the_plan)
+    result = session.apply(the_plan, command=click.get_current_context().info_name or "apply")
     if fmt == "json":
         click.echo(summary_json(the_plan, session.counter, result))
     else:
@@ -352,3 +352,22 @@ def demo(state: Context, flavor: str, out_dir: str) -> None:
     from cxsync.demo import run_demo
 
     run_demo(state.out, state.lang_option or "ko", flavor, Path(out_dir))  # type: ignore[arg-type]
+
+
+def _add_team_commands() -> None:
+    from cxsync import team_cli
+
+    for command in (team_cli.history, team_cli.explain, team_cli.doctor, team_cli.init):
+        main.add_command(command)
+
+
+_add_team_commands()
+
+
+def _add_group_command() -> None:
+    from cxsync.group_cli import group
+
+    main.add_command(group)
+
+
+_add_group_command()

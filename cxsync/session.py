@@ -12,6 +12,7 @@ from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.adapters.pacing import RetryBudget
 from cxsync.apply import ApplyResult, apply_plan
+from cxsync.audit import AuditLog
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
 from cxsync.journal import Journal, state_dir
 from cxsync.lock import run_lock
@@ -68,10 +69,23 @@ class Session:
         """Hold this mapping's run lock (for plan + apply together)."""
         return run_lock(state_dir() / f"{self.loaded.name}.lock")
 
-    def apply(self, plan: Plan) -> ApplyResult:
+    def apply(self, plan: Plan, command: str = "apply") -> ApplyResult:
+        """Apply `plan`, recording the run (inputs, grouping decisions, every write) in the audit log."""
         journal = Journal(self.loaded.name)
+        audit = AuditLog(self.loaded.name, command, extra_patterns=self.loaded.mapping.privacy.extra_patterns)
+        result: ApplyResult | None = None
+        error = ""
         try:
+            audit.start(plan, str(self.loaded.path))
             with phase(self.progress, "write", plan.writes):
-                return apply_plan(plan, self.jira, self.notion, journal)
+                result = apply_plan(plan, self.jira, self.notion, journal, audit)
+            return result
+        except BaseException as failure:
+            error = f"{type(failure).__name__}: {getattr(failure, 'en', failure)}"
+            raise
         finally:
-            journal.close()
+            try:
+                audit.finish(plan, result, error)
+            finally:
+                audit.close()
+                journal.close()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import pytest
-from e2e import MAPPING, World, all_pages, open_world, text_of
+from e2e import DS_KO, MAPPING, World, all_pages, open_world, text_of
 
 from cxsync import planner
 
@@ -99,6 +99,7 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         client.pages.update(page_id=moved, properties={"니즈 태그": {"select": {"name": "리포트"}}})
         keys = sorted({text_of(p, "Jira 키") for p in pages}, key=lambda k: int(k.split("-")[1]))
         world.boxes.jira.delete_issue(keys[-1])
+        world.boxes.notion.add_row(DS_KO, {"요청 내용": "상담 통화 녹음을 자동으로 요약해 주세요", "니즈 태그": "자동화"})
         yield world
 
 

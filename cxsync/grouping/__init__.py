@@ -1,6 +1,8 @@
 """Grouping: entries + previous assignment + overrides → groups with stable ids.
 
-Every grouper implements `Grouper`; the sync never depends on how a grouper decides.
+Every grouper implements `Grouper`; the sync never depends on how a grouper decides. Implementations:
+`exact.ExactTextGrouper` (v0, same normalised text) and `similarity.SimilarityGrouper` (v1, the default);
+`methods.build_grouper` picks one from the mapping, and `overrides` applies manual overrides on top.
 """
 
 from __future__ import annotations

