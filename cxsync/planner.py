@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -10,7 +9,7 @@ from datetime import UTC, datetime
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.config import LoadedMapping
-from cxsync.desired import build_desired
+from cxsync.desired import build_desired, sha
 from cxsync.diff import plan_create, plan_skip, plan_update
 from cxsync.grouping.methods import build_grouper
 from cxsync.grouping.override_file import OverrideFile, load_override_file
@@ -170,9 +169,9 @@ def _writeback(
 
 def _fingerprint_entries(entries: Sequence[VocEntry]) -> str:
     rows = sorted(e.model_dump_json(exclude={"last_edited_time"}) for e in entries)
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+    return sha("\n".join(rows))
 
 
 def _fingerprint_issues(issues: Sequence[ActualIssue]) -> str:
     rows = sorted(json.dumps(i.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for i in issues)
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+    return sha("\n".join(rows))
