@@ -43,7 +43,7 @@ CACHE = ROOT / "benchmarks" / ".cache"
 SETS = ["stylekqc_dev", "parakqc_dev", "banking77_dev", "hwu64_dev"]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SWEEPS = {
-    "tfidf": np.arange(0.20, 0.551, 0.025),
+    "tfidf": np.arange(0.10, 0.551, 0.025),
     "usem3": np.arange(0.20, 0.651, 0.025),
     "e5": np.arange(0.60, 0.951, 0.0125),
     "baseline-tfidf": np.arange(0.10, 0.551, 0.025),

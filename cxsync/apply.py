@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any, Protocol
 
 from cxsync.adapters.jira_tracker import AmbiguousCreate, CreateThrottled, JiraTracker
 from cxsync.adapters.notion_source import NotionSource, WriteBack
-from cxsync.adapters.pacing import backoff
+from cxsync.adapters.pacing import CLOCK, backoff
 from cxsync.errors import CxsyncError
 from cxsync.journal import Journal
 from cxsync.plan import GroupPlan, Plan, WriteBackPlan
@@ -45,6 +44,19 @@ class WriteRecorder(Protocol):
     def write(
         self, kind: str, target: str, payload: Any, outcome: str, detail: str = "", group_id: str = ""
     ) -> None: ...
+
+
+class Recorders:
+    """Tells every recorder in turn (the audit log and the cache)."""
+
+    def __init__(self, *recorders: WriteRecorder) -> None:
+        self.recorders = recorders
+
+    def write(
+        self, kind: str, target: str, payload: Any, outcome: str, detail: str = "", group_id: str = ""
+    ) -> None:
+        for recorder in self.recorders:
+            recorder.write(kind, target, payload, outcome, detail, group_id)
 
 
 class _NoRecorder:
@@ -93,21 +105,29 @@ def _apply_group(
             key = _safe_create(group, jira, journal, result)
             where[0] = key
         result.created[group.group_id] = key
-    else:
-        key = group.key or ""
-        if group.update_fields or group.add_labels:
-            with _recorded(rec, "update", key, [group.update_fields, group.add_labels], gid):
-                jira.update(key, group.update_fields, group.add_labels)
-        result.updated.append(key)
+        _apply_links(group, key, jira, rec)
+        if group.write_record:
+            with _recorded(rec, "record", key, group.record.model_dump(), gid):
+                jira.set_record(key, group.record)
+        return
+    # links first: the sync record, sent with the edit, then vouches for them
+    key = group.key or ""
+    _apply_links(group, key, jira, rec)
+    if group.update_fields or group.add_labels or group.write_record:
+        record = group.record if group.write_record else None
+        payload = [group.update_fields, group.add_labels, record.model_dump() if record else None]
+        with _recorded(rec, "update", key, payload, gid):
+            jira.update(key, group.update_fields, group.add_labels, record)
+    result.updated.append(key)
+
+
+def _apply_links(group: GroupPlan, key: str, jira: JiraTracker, rec: WriteRecorder) -> None:
     for link in group.link_upserts:
-        with _recorded(rec, "link", key, link.model_dump(), gid):
+        with _recorded(rec, "link", key, link.model_dump(), group.group_id):
             jira.upsert_link(key, link)
     for global_id in group.link_deletes:
-        with _recorded(rec, "unlink", key, global_id, gid):
+        with _recorded(rec, "unlink", key, global_id, group.group_id):
             jira.delete_link(key, global_id)
-    if group.write_record:
-        with _recorded(rec, "record", key, group.record.model_dump(), gid):
-            jira.set_record(key, group.record)
 
 
 def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult) -> str:
@@ -153,7 +173,7 @@ def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
 
 def _look(group: GroupPlan, jira: JiraTracker, journal: Journal, wait: float) -> str | None:
     """After `wait` seconds (the search lag), the key of the group's issue if Jira has one."""
-    time.sleep(wait)
+    CLOCK.sleep(wait)
     found = jira.find_by_label(group.label, journal.known_issue_ids(group.group_id))
     if not found:
         return None

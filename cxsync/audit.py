@@ -114,6 +114,7 @@ class AuditLog:
             skipped=len(plan.skipped),
             groups=len(plan.groups),
             orphans=[o.model_dump() for o in plan.orphans],
+            drift=[d.model_dump() for d in plan.drift],
             watermark=plan.fingerprint,
             planned=plan.summary(),
         )

@@ -34,6 +34,7 @@ from cxsync.reports.live import progress_for
 from cxsync.reports.view import Mode
 from cxsync.saved_plan import check_fresh, load_saved_plan
 from cxsync.session import Session
+from cxsync.slack import announce
 
 
 class Context:
@@ -54,10 +55,11 @@ class Context:
             self.lang = loaded.mapping.lang
         return loaded
 
-    def session(self, path: str | None, verbose: bool = False) -> Session:
+    def session(self, path: str | None, verbose: bool = False, full: bool = False) -> Session:
         """A session for the mapping, drawing progress on stderr (none with --quiet or off a terminal)."""
         loaded = self.mapping(path)
-        return Session(loaded, progress=progress_for(self.err, self.lang, quiet=self.quiet, verbose=verbose))
+        progress = progress_for(self.err, self.lang, quiet=self.quiet, verbose=verbose)
+        return Session(loaded, progress=progress, full=full)
 
     def tell(self, key: str, **values: object) -> None:
         """A message for the person at the terminal, on stderr so stdout stays machine-readable."""
@@ -126,6 +128,11 @@ html_option = click.option(
     type=click.Path(dir_okay=False),
     help="Also write a self-contained HTML report (chart, filters, evidence) to this file.",
 )
+full_option = click.option(
+    "--full",
+    is_flag=True,
+    help="Read every entry and issue, not only what changed since the last run; finds entries that left Notion.",
+)
 verbose_option = click.option(
     "--verbose", "-v", is_flag=True, help="List unchanged groups and every request; progress lines in logs."
 )
@@ -168,6 +175,7 @@ def validate(state: Context, mapping_path: str | None, live: bool) -> None:
 @verbose_option
 @html_option
 @recreate_option
+@full_option
 @click.pass_obj
 def plan(
     state: Context,
@@ -178,9 +186,10 @@ def plan(
     verbose: bool,
     html_path: str | None,
     recreate_missing: bool,
+    full: bool,
 ) -> None:
     """Show what a sync would do. Reads Notion and Jira, writes nothing."""
-    session = state.session(mapping_path, verbose)
+    session = state.session(mapping_path, verbose, full)
     the_plan = session.plan(recreate_missing=recreate_missing)
     if out_path:
         Path(out_path).write_text(the_plan.model_dump_json(indent=2), encoding="utf-8")
@@ -205,10 +214,13 @@ def plan(
 )
 @html_option
 @verbose_option
+@full_option
 @click.pass_obj
-def report(state: Context, mapping_path: str | None, fmt: str, html_path: str | None, verbose: bool) -> None:
+def report(
+    state: Context, mapping_path: str | None, fmt: str, html_path: str | None, verbose: bool, full: bool
+) -> None:
     """Demand by group for the weekly VoC review, from Notion and Jira as they are now. Writes nothing."""
-    session = state.session(mapping_path, verbose)
+    session = state.session(mapping_path, verbose, full)
     the_plan = session.plan()
     _show(state, session, the_plan, fmt, verbose=verbose, mode="report")
     if html_path:
@@ -235,10 +247,13 @@ def _write_html(state: Context, the_plan: Plan, path: str, mode: Mode) -> None:
 @format_option
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False))
 @verbose_option
+@full_option
 @click.pass_obj
-def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | None, verbose: bool) -> None:
+def apply(
+    state: Context, mapping_path: str | None, fmt: str, plan_file: str | None, verbose: bool, full: bool
+) -> None:
     """Apply a saved plan (refused if Notion or Jira changed since), or plan and apply now."""
-    session = state.session(mapping_path, verbose)
+    session = state.session(mapping_path, verbose, full)
     saved = load_saved_plan(Path(plan_file)) if plan_file else None
     with session.locked():
         current = session.plan()
@@ -253,10 +268,13 @@ def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | N
 @format_option
 @recreate_option
 @verbose_option
+@full_option
 @click.pass_obj
-def sync(state: Context, mapping_path: str | None, fmt: str, recreate_missing: bool, verbose: bool) -> None:
+def sync(
+    state: Context, mapping_path: str | None, fmt: str, recreate_missing: bool, verbose: bool, full: bool
+) -> None:
     """Plan and apply in one go: the command for cron, CI and Kubernetes."""
-    session = state.session(mapping_path, verbose)
+    session = state.session(mapping_path, verbose, full)
     with session.locked():
         _apply_and_report(state, session, session.plan(recreate_missing=recreate_missing), fmt, verbose)
 
@@ -272,6 +290,8 @@ def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str
     else:
         print_result(result, state.out, state.lang)
         print_calls(session.counter, state.out, state.lang)
+    command = click.get_current_context().info_name or "apply"
+    announce(session, the_plan, result, command=command, lang=state.lang, warn=lambda line: click.echo(line, err=True))
     if not result.ok:
         raise PartialFailure(
             f"{len(result.failures)} planned write(s) failed; the next run resumes safely.",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cxsync.adapters.counting import ApiCounter
+from cxsync.adapters.jira_createmeta import create_screen_fields, issue_type_id, off_screen
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.adapters.pacing import RetryBudget
@@ -148,6 +149,34 @@ def _jira_checks(loaded: LoadedMapping, tracker: JiraTracker) -> list[Check]:
     fields = _attempt("jira demand fields", tracker.field_ids, checks)
     if fields:
         checks.append(Check(True, f"jira demand fields: {', '.join(f'{r}={i}' for r, i in sorted(fields.items()))}"))
+        if settings.issue_type in types:
+            checks += _create_screen_checks(tracker, settings.project, settings.issue_type, fields)
+    return checks
+
+
+def _create_screen_checks(tracker: JiraTracker, project: str, issue_type: str, fields: dict[str, str]) -> list[Check]:
+    """Every demand field must be on the create screen, or every create fails."""
+    checks: list[Check] = []
+    where = f"{project} / {issue_type}"
+    screen = _attempt(
+        "jira create screen",
+        lambda: create_screen_fields(tracker, project, issue_type_id(tracker, project, issue_type)),
+        checks,
+    )
+    if screen is None:
+        return checks
+    missing = off_screen(fields, screen)
+    checks += [
+        Check(
+            False,
+            f"jira create screen: demand field {role} ({field_id}) is not on the create screen of {where} — "
+            "creates would fail; add it to the screen or remove it from jira.demand_fields",
+            ExitCode.CONFIG,
+        )
+        for role, field_id in sorted(missing.items())
+    ]
+    if not missing:
+        checks.append(Check(True, f"jira create screen: all {len(fields)} demand fields are on the create screen of {where}"))
     return checks
 
 

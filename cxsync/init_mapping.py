@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.notion_source import ROLE_TYPES, NotionSource, _json
@@ -22,7 +22,10 @@ from cxsync.config import (
     NotionProperties,
     NotionSettings,
 )
-from cxsync.errors import ConfigError, RemoteError
+from cxsync.errors import ConfigError, CxsyncError, RemoteError
+
+if TYPE_CHECKING:
+    from cxsync.adapters.jira_tracker import JiraTracker
 
 # role → keywords (case-folded substrings of the property name); a longer match is a better one
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -195,6 +198,28 @@ class JiraChoice:
     issue_type: str
     issue_types: list[str]
     demand_fields: dict[str, str] = field(default_factory=dict)
+    off_screen: dict[str, str] = field(default_factory=dict)  # role → field name, left out: not on the create screen
+    screen_error: str = ""  # why the create screen could not be read (then nothing is left out)
+
+    def warnings(self, lang: str) -> list[str]:
+        """What `cxsync init` should tell the person about the create screen, in their language."""
+        where = f"{self.project} / {self.issue_type}"
+        if self.screen_error:
+            if lang == "ko":
+                return [f"경고: {where}의 생성 화면을 읽지 못해 수요 필드를 확인하지 않았습니다: {self.screen_error}"]
+            return [f"warning: cannot read the create screen of {where}; demand fields unchecked: {self.screen_error}"]
+        fields = ", ".join(f"{role} ({name})" for role, name in self.off_screen.items())
+        if not fields:
+            return []
+        if lang == "ko":
+            return [
+                f"경고: {where}의 생성 화면에 없는 수요 필드는 매핑에서 뺐습니다: {fields}"
+                " — 화면에 추가한 뒤 매핑에 적으세요"
+            ]
+        return [
+            f"warning: left out demand fields not on the create screen of {where}: {fields}"
+            " — add them to the screen, then to the mapping"
+        ]
 
 
 def check_jira(credentials: JiraCredentials, project: str, issue_type: str | None) -> JiraChoice:
@@ -233,7 +258,25 @@ def check_jira(credentials: JiraCredentials, project: str, issue_type: str | Non
             if match:
                 demand[role] = match
                 break
-    return JiraChoice(project, chosen, types, demand)
+    choice = JiraChoice(project, chosen, types, demand)
+    _check_create_screen(tracker, choice, {role: numbers[name] for role, name in demand.items()})
+    return choice
+
+
+def _check_create_screen(tracker: JiraTracker, choice: JiraChoice, wanted: dict[str, str]) -> None:
+    """Leave out the demand fields the create screen does not allow (every create would fail on them)."""
+    from cxsync.adapters.jira_createmeta import create_screen_fields, issue_type_id, off_screen
+
+    if not wanted:
+        return
+    try:
+        type_id = issue_type_id(tracker, choice.project, choice.issue_type)
+        screen = create_screen_fields(tracker, choice.project, type_id)
+    except CxsyncError as error:
+        choice.screen_error = error.en
+        return
+    for role in off_screen(wanted, screen):
+        choice.off_screen[role] = choice.demand_fields.pop(role)
 
 
 def _q(value: str) -> str:
@@ -292,6 +335,10 @@ def render_yaml(name: str, proposal: Proposal, jira: JiraChoice) -> str:
         lines.append("  # Jira number fields that receive the demand figures (must be on the create/edit screens)")
         lines.append("  demand_fields:")
         lines += [f"    {k}: {_q(v)}" for k, v in jira.demand_fields.items()]
+    if jira.off_screen:
+        where = f"{jira.project} / {jira.issue_type}"
+        lines.append(f"  # left out: not on the create screen of {where} (add them to the screen first):")
+        lines += [f"  #   {k}: {_q(v)}" for k, v in jira.off_screen.items()]
     lines += [
         "  # priority by demand, first match wins, e.g.:",
         "  # priority_rules:",

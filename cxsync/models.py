@@ -100,6 +100,7 @@ class ActualIssue(_Value):
     status_category: str
     priority: str | None = None
     resolved: str | None = None
+    updated: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     record: SyncRecord | None = None
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxsync.demand import Demand
+from cxsync.drift import Drift
 from cxsync.models import RemoteLinkSpec, SkippedEntry, SyncRecord
 
 SCHEMA_VERSION = "1"
@@ -61,8 +62,8 @@ class GroupPlan(_Plan):
             return 0
         if self.action == "create":
             return 2 + len(self.link_upserts)
-        edit = 1 if self.update_fields or self.add_labels else 0
-        return edit + len(self.link_upserts) + len(self.link_deletes) + int(self.write_record)
+        edit = 1 if self.update_fields or self.add_labels or self.write_record else 0  # the record rides along
+        return edit + len(self.link_upserts) + len(self.link_deletes)
 
 
 class WriteBackPlan(_Plan):
@@ -81,6 +82,17 @@ class Orphan(_Plan):
     reason: str
 
 
+class Departed(_Plan):
+    """An entry that was read before and has left: its demand leaves its group in this plan."""
+
+    page_id: str
+    url: str
+    text: str
+    jira_key: str | None
+    reason_en: str
+    reason_ko: str
+
+
 class Plan(_Plan):
     schema_version: str = SCHEMA_VERSION
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -92,6 +104,9 @@ class Plan(_Plan):
     writebacks: list[WriteBackPlan]
     skipped: list[SkippedEntry]
     orphans: list[Orphan] = Field(default_factory=list)
+    drift: list[Drift] = Field(default_factory=list, description="groups merged or split since the last run")
+    departed: list[Departed] = Field(default_factory=list)
+    reads: dict[str, Any] = Field(default_factory=dict, description="how the inputs were read: full or incremental")
     fingerprint: dict[str, str] = Field(default_factory=dict)
 
     def count(self, action: Action) -> int:

@@ -10,21 +10,40 @@ from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.config import LoadedMapping
 from cxsync.desired import build_desired, sha
-from cxsync.diff import plan_create, plan_skip, plan_update
+from cxsync.diff import LinkReader, plan_create, plan_skip, plan_update
+from cxsync.drift import find_drift
 from cxsync.grouping.methods import build_grouper
 from cxsync.grouping.override_file import OverrideFile, load_override_file
 from cxsync.grouping.overrides import group_with_overrides
+from cxsync.incremental import Inputs
 from cxsync.models import ActualIssue, Group, VocEntry
 from cxsync.plan import GroupPlan, Orphan, Plan, WriteBackPlan
 
 
-def make_plan(
-    loaded: LoadedMapping, notion: NotionSource, jira: JiraTracker, *, recreate_missing: bool = False
-) -> Plan:
-    """`recreate_missing` allows creating a new issue for a group whose issue was deleted in Jira."""
-    mapping = loaded.mapping
+def read_all(notion: NotionSource, jira: JiraTracker) -> Inputs:
+    """Both sides read in full, without the cache."""
     entries, skipped = notion.read()
-    managed = jira.managed_issues()
+    return Inputs(entries, skipped, jira.managed_issues())
+
+
+def make_plan(
+    loaded: LoadedMapping,
+    notion: NotionSource,
+    jira: JiraTracker,
+    *,
+    recreate_missing: bool = False,
+    inputs: Inputs | None = None,
+    read_links: LinkReader | None = None,
+) -> Plan:
+    """`recreate_missing` allows creating a new issue for a group whose issue was deleted in Jira.
+
+    `inputs` are what the incremental reader read (everything is read when None); `read_links` reads an
+    issue's remote links (from the cache when it knows them).
+    """
+    mapping = loaded.mapping
+    inputs = inputs or read_all(notion, jira)
+    entries, skipped, managed = inputs.entries, inputs.skipped, inputs.issues
+    links = read_links or jira.remote_links
     prefix = mapping.jira.label_prefix
     by_group, duplicates = _index_by_group(managed, prefix)
     group_of_key = {issue.key: gid for gid, issue in by_group.items()}
@@ -46,7 +65,7 @@ def make_plan(
             actual = _find_moved(desired.label, lost, jira, notes)
         if actual is not None:
             issue_of[group.id] = actual
-            plan = plan_update(desired, actual, mapping, field_ids, jira.markup, jira.remote_links)
+            plan = plan_update(desired, actual, mapping, field_ids, jira.markup, links)
         elif lost and not recreate_missing:
             plan = plan_skip(
                 desired,
@@ -73,6 +92,11 @@ def make_plan(
         writebacks=_writebacks(grouped.groups, groups, issue_of, jira, loaded),
         skipped=[*skipped, *grouped.skipped],
         orphans=orphans,
+        drift=find_drift(
+            previous, grouped, entries, _override_file(loaded), group_of_key, {g.group_id: g.key for g in groups}
+        ),
+        departed=inputs.departed,
+        reads=inputs.stats.as_dict(),
         fingerprint={"notion": _fingerprint_entries(entries), "jira": _fingerprint_issues(managed)},
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -11,9 +12,12 @@ from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.adapters.pacing import RetryBudget
-from cxsync.apply import ApplyResult, apply_plan
+from cxsync.apply import ApplyResult, Recorders, apply_plan
 from cxsync.audit import AuditLog
+from cxsync.cache import SyncCache, mapping_fingerprint
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
+from cxsync.errors import CxsyncError
+from cxsync.incremental import IncrementalReader
 from cxsync.journal import Journal, state_dir
 from cxsync.lock import run_lock
 from cxsync.notify import Notice, notices
@@ -30,6 +34,8 @@ class Session:
     _notion: NotionSource | None = None
     _jira: JiraTracker | None = None
     progress: Progress | None = None
+    full: bool = False  # read everything instead of what changed since the last run
+    _reader: IncrementalReader | None = None
 
     def __post_init__(self) -> None:
         if self.progress is not None:
@@ -49,6 +55,18 @@ class Session:
             self._jira = JiraTracker(creds, self.loaded.mapping.jira, self.counter, self.budget)
         return self._jira
 
+    @property
+    def reader(self) -> IncrementalReader:
+        if self._reader is None:
+            parts = {
+                "mapping": self.loaded.mapping.model_dump(mode="json"),
+                "notion": notion_credentials(os.environ).base_url,
+                "jira": jira_credentials(os.environ).url,
+            }
+            cache = SyncCache(self.loaded.name, mapping_fingerprint(parts))
+            self._reader = IncrementalReader(self.notion, self.jira, cache, full=self.full)
+        return self._reader
+
     def check_credentials(self) -> None:
         """Fail early, before any network call, when a secret is missing."""
         notion_credentials(os.environ)
@@ -57,7 +75,22 @@ class Session:
     def plan(self, *, recreate_missing: bool = False) -> Plan:
         self.check_credentials()
         with phase(self.progress, "read"):
-            return make_plan(self.loaded, self.notion, self.jira, recreate_missing=recreate_missing)
+            reader = self.reader
+            return make_plan(
+                self.loaded,
+                self.notion,
+                self.jira,
+                recreate_missing=recreate_missing,
+                inputs=reader.read(),
+                read_links=reader.read_links,
+            )
+
+    def _settle(self) -> None:
+        """Move the watermarks past this run's writes; if that fails, the next run reads a wider window."""
+        try:
+            self.reader.settle()
+        except CxsyncError as problem:
+            logging.getLogger("cxsync").warning("could not settle the incremental cache: %s", problem.en)
 
     def notices(self, since: datetime) -> list[Notice]:
         """Requesters of issues shipped since `since` (reads Notion and Jira, writes nothing)."""
@@ -78,7 +111,9 @@ class Session:
         try:
             audit.start(plan, str(self.loaded.path))
             with phase(self.progress, "write", plan.writes):
-                result = apply_plan(plan, self.jira, self.notion, journal, audit)
+                result = apply_plan(plan, self.jira, self.notion, journal, Recorders(audit, self.reader))
+            if result.ok:
+                self._settle()
             return result
         except BaseException as failure:
             error = f"{type(failure).__name__}: {getattr(failure, 'en', failure)}"

@@ -159,6 +159,8 @@ def init(
     for role, prop in proposal.roles.items():
         click.echo(f"  {role:<15} ← {prop} ({types[prop]})", err=True)
     click.echo(f"jira: {jira.project} / {jira.issue_type}", err=True)
+    for warning in jira.warnings(_state(ctx).lang):
+        click.echo(warning, err=True)
     path = Path(out_dir) / f"{name}.yaml"
     if path.exists() and not force:
         raise ConfigError(f"{path} exists; pass --force to overwrite it.", f"{path} 파일이 있습니다. --force로 덮어쓰세요.")

@@ -80,10 +80,12 @@ def test_quality_floor_on_the_example_export(tmp_path: Path) -> None:
     measured = score(predicted, gold)
     # Measured 2026-11 with the default tfidf method: see benchmarks/RESULTS-grouping.md. Lexical
     # similarity cannot see that differently worded requests share a need, so recall is low; the floor
-    # guards precision first (a wrong merge hides a customer's request).
-    assert measured.precision >= 0.90, measured
-    assert measured.f1 >= 0.50, measured
-    assert measured.ari >= 0.15, measured
+    # guards precision first (a wrong merge hides a customer's request). The wrong merges the data was
+    # built to provoke (payment- vs ticket-history export, Salesforce vs Slack) are gone since 2026-11-29;
+    # the recall they used to add went with them (F1 .523 → .467, ARI .188 → .112).
+    assert measured.precision >= 0.97, measured
+    assert measured.f1 >= 0.45, measured
+    assert measured.ari >= 0.10, measured
 
 
 def test_metrics_on_hand_computed_cases() -> None:

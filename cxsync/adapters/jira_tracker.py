@@ -8,8 +8,12 @@ sent exactly once per attempt (see `cxsync.apply` for the safe-create protocol).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 from collections.abc import Callable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -25,7 +29,7 @@ from cxsync.redact import redact
 
 T = TypeVar("T")
 PROPERTY_KEY = "cxsync"
-ISSUE_FIELDS = ("summary", "labels", "description", "status", "priority", "resolutiondate")
+ISSUE_FIELDS = ("summary", "labels", "description", "status", "priority", "resolutiondate", "updated")
 RETRY_STATUSES = {409, 429, 500, 502, 503, 504}  # only idempotent calls go through _call
 MAX_ATTEMPTS = 8
 MAX_DELAY = 60.0
@@ -56,6 +60,7 @@ class JiraTracker:
         self.url = credentials.url
         self.flavor: Literal["cloud", "datacenter"] = credentials.flavor
         self._counter = counter
+        self.server_time: float | None = None  # epoch seconds, from the Date header of the latest answer
         self.jira = self._connect(credentials)
         self._field_ids: dict[str, str] | None = None
 
@@ -82,6 +87,10 @@ class JiraTracker:
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         request = response.request
         self._counter.record("jira", request.method or "GET", urlsplit(request.url or "").path)
+        stamp = response.headers.get("Date")
+        if stamp:
+            with contextlib.suppress(TypeError, ValueError):
+                self.server_time = parsedate_to_datetime(stamp).timestamp()
 
     # -- reading ------------------------------------------------------------------------------------
     def field_ids(self) -> dict[str, str]:
@@ -115,11 +124,41 @@ class JiraTracker:
         )
         return [self._to_actual(issue.raw) for issue in found]
 
-    def managed_issues(self) -> list[ActualIssue]:
-        """Every issue in the project that carries cxsync's label."""
-        return self.search(
-            f'project = "{self.settings.project}" AND labels = "{self.settings.label_prefix}" ORDER BY created ASC'
-        )
+    def _managed_jql(self) -> str:
+        return f'project = "{self.settings.project}" AND labels = "{self.settings.label_prefix}"'
+
+    def count_managed(self) -> int:
+        """How many issues carry cxsync's label in the project: one request, however many there are."""
+        if self.flavor == "cloud":
+            url = self.jira._get_url("search/approximate-count")
+            body = json.dumps({"jql": self._managed_jql()})
+            answer = self._call(lambda: self.jira._session.post(url, data=body)).json()
+            return int(answer.get("count", 0))
+        params: dict[str, str | int] = {"jql": self._managed_jql(), "maxResults": 0, "fields": "id"}
+        answer = self._call(lambda: self.jira._session.get(self.jira._get_url("search"), params=params)).json()
+        return int(answer.get("total", 0))
+
+    def managed_issues(self, updated_since: float | None = None) -> list[ActualIssue]:
+        """Every issue in the project that carries cxsync's label, or those updated since an epoch time.
+
+        JQL dates are read in the user's time zone, so the window is relative ("-90m"), counted from the
+        server's own clock (the Date header of its latest answer) and rounded up by a minute.
+        """
+        window = ""
+        if updated_since is not None:
+            now = self.now()
+            minutes = max(1, math.ceil((now - updated_since) / 60) + 1)
+            window = f' AND updated >= "-{minutes}m"'
+        return self.search(f"{self._managed_jql()}{window} ORDER BY created ASC")
+
+    def now(self) -> float:
+        """The server's time as of its latest answer (asks serverInfo when nothing was answered yet)."""
+        if self.server_time is None:
+            info = self._call(self.jira.server_info)
+            self.server_time = _epoch(info.get("serverTime")) or self.server_time
+        if self.server_time is None:
+            raise RemoteError("Jira did not say what time it is.", "Jira가 서버 시각을 알려주지 않았습니다.")
+        return self.server_time
 
     def find_by_label(self, label: str, reconcile: list[int] | None = None) -> list[ActualIssue]:
         return self.search(f'labels = "{label}" ORDER BY created ASC', reconcile)
@@ -156,6 +195,7 @@ class JiraTracker:
             status_category=(status.get("statusCategory") or {}).get("key", ""),
             priority=(fields.get("priority") or {}).get("name"),
             resolved=fields.get("resolutiondate"),
+            updated=fields.get("updated"),
             fields=extra,
             record=SyncRecord.model_validate(record) if isinstance(record, dict) and "group" in record else None,
         )
@@ -182,10 +222,13 @@ class JiraTracker:
         created = response.json()
         return str(created["id"]), str(created["key"])
 
-    def update(self, key: str, fields: dict[str, Any], add_labels: list[str]) -> None:
+    def update(self, key: str, fields: dict[str, Any], add_labels: list[str], record: SyncRecord | None = None) -> None:
+        """One edit: fields, added labels and (in the same request) cxsync's sync record."""
         body: dict[str, Any] = {"fields": fields}
         if add_labels:
             body["update"] = {"labels": [{"add": label} for label in add_labels]}
+        if record is not None:
+            body["properties"] = [{"key": PROPERTY_KEY, "value": record.model_dump()}]
         url = self.jira._get_url(f"issue/{key}") + "?notifyUsers=false"
         self._call(lambda: self.jira._session.put(url, data=json.dumps(body)))
 
@@ -226,6 +269,16 @@ class JiraTracker:
                         hint_ko="네트워크와 JIRA_URL을 확인하세요",
                     ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _epoch(server_time: Any) -> float | None:
+    """serverInfo's `serverTime` ("2026-11-29T20:00:00.000+0000") as epoch seconds."""
+    if not isinstance(server_time, str):
+        return None
+    try:
+        return datetime.strptime(server_time, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return None
 
 
 def _delay(attempt: int, response: requests.Response | None) -> float:

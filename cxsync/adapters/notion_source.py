@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -13,9 +16,7 @@ from notion_client.errors import APIResponseError, HTTPResponseError, RequestTim
 
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.notion_pages import page_to_entry
-from cxsync.adapters.notion_values import (
-    text_value,
-)
+from cxsync.adapters.notion_values import as_text, text_value
 from cxsync.adapters.pacing import Pacer, RetryBudget, backoff, http_timeout
 from cxsync.config import NotionCredentials, NotionSettings
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
@@ -71,7 +72,8 @@ class NotionSource:
         self.settings = settings
         self.props = settings.properties
         self._base_url = credentials.base_url
-        http = httpx.Client(event_hooks={"response": [self._count(counter)]})
+        self.server_time: datetime | None = None  # from the Date header of the latest answer
+        http = httpx.Client(event_hooks={"response": [self._count(counter), self._note_time]})
         # cxsync paces and retries itself (see `_call`), uniformly for every call
         self.client = Client(
             auth=credentials.token,
@@ -90,6 +92,12 @@ class NotionSource:
             counter.record("notion", response.request.method, response.request.url.path)
 
         return hook
+
+    def _note_time(self, response: httpx.Response) -> None:
+        stamp = response.headers.get("date")
+        if stamp:
+            with contextlib.suppress(TypeError, ValueError):
+                self.server_time = parsedate_to_datetime(stamp)
 
     # -- schema -------------------------------------------------------------------------------------
     def schema(self) -> Schema:
@@ -153,20 +161,70 @@ class NotionSource:
         return {"property": self.props.need_tag, kind: {"is_not_empty": True}}
 
     def pages(self) -> Iterator[dict[str, Any]]:
-        """All need-tagged pages, following cursors to the end."""
+        """All need-tagged pages, oldest first, following cursors (and Notion's 10,000-row cap) to the end."""
         schema = self.check_schema()
-        body: dict[str, Any] = {"filter": self._tag_filter(schema), "page_size": PAGE_SIZE}
+        return self._query_all(schema, self._tag_filter(schema), "created_time")
+
+    def edited_pages(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """Every page, tagged or not, edited at or after `since`, oldest edit first."""
+        return self._query_all(self.check_schema(), None, "last_edited_time", since)
+
+    def is_tagged(self, page: dict[str, Any]) -> bool:
+        prop = (page.get("properties") or {}).get(self.props.need_tag)
+        try:
+            return isinstance(prop, dict) and bool(as_text(prop))
+        except Exception:  # an unreadable tag is still a tag; page_to_entry reports the problem
+            return True
+
+    def _query_all(
+        self, schema: Schema, base: dict[str, Any] | None, stamp: str, since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Query in windows of `stamp` (created or edited time): when a query stops at Notion's
+        result cap, the next one starts at the last time seen; rows seen twice are skipped."""
+        seen: set[str] = set()
+        while True:
+            window = [] if since is None else [{"timestamp": stamp, stamp: {"on_or_after": _iso(since)}}]
+            parts = [*([base] if base else []), *window]
+            query_filter = parts[0] if len(parts) == 1 else {"and": parts} if parts else None
+            capped = False
+            last: str | None = None
+            fresh = 0
+            for page, incomplete in self._query(schema, query_filter, [{"timestamp": stamp, "direction": "ascending"}]):
+                capped = capped or incomplete
+                if page is None:
+                    continue
+                last = page.get(stamp) or last
+                if page.get("id") in seen:
+                    continue
+                seen.add(str(page.get("id")))
+                fresh += 1
+                yield page
+            if not capped:
+                return
+            if last is None or fresh == 0:
+                raise RemoteError(
+                    "Notion stopped the query at its result cap within one minute of edits; cannot page further.",
+                    "Notion이 1분 안의 결과 상한에서 조회를 멈췄습니다. 더 이상 읽을 수 없습니다.",
+                )
+            since = datetime.fromisoformat(last.replace("Z", "+00:00"))
+
+    def _query(
+        self, schema: Schema, query_filter: dict[str, Any] | None, sorts: list[dict[str, str]]
+    ) -> Iterator[tuple[dict[str, Any] | None, bool]]:
+        """Pages of one query with a flag saying Notion capped it; a capped query ends with (None, True)."""
+        body: dict[str, Any] = {"page_size": PAGE_SIZE, "sorts": sorts}
+        if query_filter is not None:
+            body["filter"] = query_filter
         seen_cursors: set[str] = set()
         while True:
             page = self._call(
                 lambda: _json(self.client.data_sources.query(data_source_id=schema.data_source_id, **body))
             )
-            yield from page.get("results", [])
+            for result in page.get("results", []):
+                yield result, False
             if page.get("request_status", {}).get("type") == "incomplete":
-                raise RemoteError(
-                    "Notion stopped the query at its result cap; the data source is too large for one query.",
-                    "Notion이 결과 상한에서 조회를 멈췄습니다. 한 번의 조회로 읽기에는 데이터 소스가 너무 큽니다.",
-                )
+                yield None, True
+                return
             cursor = page.get("next_cursor")
             if not page.get("has_more") or not cursor:
                 return
@@ -190,7 +248,8 @@ class NotionSource:
         return page_to_entry(page, self.settings)
 
     # -- writing ------------------------------------------------------------------------------------
-    def write_back(self, change: WriteBack) -> None:
+    def write_back(self, change: WriteBack) -> dict[str, Any]:
+        """PATCH cxsync's properties of one page; returns the page as Notion now has it."""
         schema = self.schema()
         properties: dict[str, Any] = {}
         if self.props.jira_key:
@@ -201,7 +260,7 @@ class NotionSource:
             properties[self.props.jira_url] = text_value(schema.types[self.props.jira_url], change.jira_url)
         if self.props.status and change.status:
             properties[self.props.status] = text_value(schema.types[self.props.status], change.status)
-        self._call(lambda: self.client.pages.update(page_id=change.page_id, properties=properties))
+        return self._call(lambda: _json(self.client.pages.update(page_id=change.page_id, properties=properties)))
 
     # -- errors -------------------------------------------------------------------------------------
     def _call(self, action: Callable[[], T]) -> T:
@@ -261,6 +320,10 @@ def _translate(error: APIResponseError) -> CxsyncError:
             hint_ko="매핑의 id를 확인하고 데이터베이스를 통합에 공유하세요 (••• → 연결)",
         )
     return RemoteError(f"Notion error {code}: {message}", f"Notion 오류 {code}: {message}")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _json(value: Any) -> dict[str, Any]:

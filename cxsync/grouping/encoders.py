@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from cxsync.errors import ConfigError
 from cxsync.grouping.normalize import clean
-from cxsync.grouping.vectorize import char_ngram_tfidf
+from cxsync.grouping.vectorize import text_features
 from cxsync.grouping.vectors import Vectors, split_common, with_embedding
 
 Embed = Callable[[list[str]], npt.NDArray[np.float32]]
@@ -30,10 +30,10 @@ COMMON_NGRAMS = 1024
 
 
 class NgramEncoder:
-    """Character 1–3-gram TF-IDF: light, offline, language-agnostic (Hangul, Latin and mixed)."""
+    """Character n-gram TF-IDF (syllables and jamo letters): light, offline, Hangul, Latin and mixed."""
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
-        rare, common = split_common(char_ngram_tfidf(texts), COMMON_NGRAMS)
+        rare, common = split_common(text_features(texts), COMMON_NGRAMS)
         return Vectors(rare, common)
 
 

@@ -9,6 +9,9 @@ its nearest neighbours.
 Two single texts must be closer than the threshold to start a group: `pair_margin` of the way from the
 threshold to 1. Most wrong merges on mostly-unique data are such pairs, while a real group of
 paraphrases nearly always holds one close pair to grow from; new texts then join it at the threshold.
+Copies count as one text here (`texts`): three pasted copies of "Export ticket history to CSV" are no
+more evidence that "Can we export payment history to Excel?" asks the same than one copy is, so that
+pair must clear the same margin (the demo data's payment- vs ticket-history merge came from this).
 
 Clusters that start *locked* (groups from the previous run) never merge with each other: new texts
 join them or form new clusters, and an existing group never disappears into another because new
@@ -39,6 +42,7 @@ class _State:
     size: Floats
     beta: Floats
     locked: np.ndarray
+    text: Ints  # the one distinct text a cluster holds, -1 once it holds several
     left: Ints
     right: Ints
     weight: Floats
@@ -51,15 +55,24 @@ class _State:
 
 
 def average_linkage(
-    graph: Graph, start: Ints, locked: Sequence[bool], threshold: float, prior: float, pair_margin: float = 0.0
+    graph: Graph,
+    start: Ints,
+    locked: Sequence[bool],
+    threshold: float,
+    prior: float,
+    pair_margin: float = 0.0,
+    texts: Ints | None = None,
+    extra: tuple[Ints, Ints, Floats] | None = None,
 ) -> Ints:
     """Final cluster of every node (the lowest initial cluster index it was merged with).
 
     `start[i]` is node i's initial cluster (0..len(locked)-1); `locked[c]` marks clusters that must
-    not merge with another locked cluster.
+    not merge with another locked cluster. `texts[i]` numbers node i's distinct text (equal numbers:
+    copies of one text; None: every node distinct). `extra` adds cluster-level edges (cluster a,
+    cluster b, summed similarity over all their cross pairs), used for whole previous groups.
     """
     count = len(locked)
-    state = _initial(graph, start, np.asarray(locked, dtype=bool), prior, count)
+    state = _initial(graph, start, np.asarray(locked, dtype=bool), prior, count, texts, extra)
     owner = np.arange(count, dtype=np.int64)
     while True:
         pairs = _mutual_best(state, threshold, prior, count, pair_margin)
@@ -72,12 +85,32 @@ def average_linkage(
     return owner[start]
 
 
-def _initial(graph: Graph, start: Ints, locked: np.ndarray, prior: float, count: int) -> _State:
+def _initial(
+    graph: Graph,
+    start: Ints,
+    locked: np.ndarray,
+    prior: float,
+    count: int,
+    texts: Ints | None,
+    extra: tuple[Ints, Ints, Floats] | None,
+) -> _State:
     size = np.bincount(start, minlength=count).astype(np.float64)
     beta = _sums(start, graph.bound, count)
     adjusted = graph.sims - prior * 0.5 * (graph.bound[graph.left] + graph.bound[graph.right])
-    left, right, weight = _aggregate(start[graph.left], start[graph.right], adjusted, count)
-    return _State(size, beta, locked.copy(), left, right, weight)
+    left, right = start[graph.left], start[graph.right]
+    if extra is not None:
+        a, b, summed = extra
+        # Every cross pair of an extra edge is known: remove the estimate `averages` adds for them.
+        known = summed - prior * 0.5 * (size[b] * beta[a] + size[a] * beta[b])
+        left, right, adjusted = np.concatenate([left, a]), np.concatenate([right, b]), np.concatenate([adjusted, known])
+    left, right, weight = _aggregate(left, right, adjusted, count)
+    node_text = np.arange(start.size, dtype=np.int64) if texts is None else texts
+    lowest = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    highest = np.full(count, -1, dtype=np.int64)
+    np.minimum.at(lowest, start, node_text)
+    np.maximum.at(highest, start, node_text)
+    text = np.where(lowest == highest, lowest, -1)
+    return _State(size, beta, locked.copy(), text, left, right, weight)
 
 
 def _aggregate(left: Ints, right: Ints, weight: Floats, count: int) -> tuple[Ints, Ints, Floats]:
@@ -100,7 +133,7 @@ def _mutual_best(
 ) -> tuple[Ints, Ints] | None:
     """(survivors, absorbed): pairs whose members are each other's best mergeable neighbour."""
     average = state.averages(prior)
-    single = (state.size[state.left] == 1) & (state.size[state.right] == 1)
+    single = (state.text[state.left] >= 0) & (state.text[state.right] >= 0)
     needed = threshold + pair_margin * (1.0 - threshold) * single
     allowed = (average >= needed) & ~(state.locked[state.left] & state.locked[state.right])
     if not allowed.any():
@@ -126,6 +159,8 @@ def _merged(state: _State, survivor: Ints, count: int) -> _State:
     beta = _sums(survivor, state.beta, count)
     locked = state.locked.copy()
     np.logical_or.at(locked, survivor[gone], state.locked[gone])
+    text = state.text.copy()
+    text[survivor[gone][state.text[gone] != state.text[survivor[gone]]]] = -1
     # Only edges at a merged cluster change; re-aggregating just those keeps a round proportional to
     # the merges, not to the whole graph.
     changed = np.zeros(count, dtype=bool)
@@ -141,6 +176,7 @@ def _merged(state: _State, survivor: Ints, count: int) -> _State:
         size,
         beta,
         locked,
+        text,
         np.concatenate([state.left[untouched], left]),
         np.concatenate([state.right[untouched], right]),
         np.concatenate([state.weight[untouched], weight]),

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.neighbors import NearestNeighbors
 
 from cxsync.grouping.encoders import Encoder
 from cxsync.grouping.explain import explain
 from cxsync.grouping.graph import Graph, build_graph
 from cxsync.grouping.ids import assign_ids
 from cxsync.grouping.linkage import average_linkage
-from cxsync.grouping.vectors import Bools, Ints, Vectors
+from cxsync.grouping.vectors import Bools, Dense, Floats, Ints, Vectors, cluster_sums, member_dots
 from cxsync.models import Group, VocEntry
 
 Scope = Literal["need_tag", "soft", "all"]
@@ -35,6 +37,13 @@ class Tuning:
     prior: float = 0.5
     tag_bonus: float = 0.05
     pair_margin: float = 0.35
+    # An earlier member is re-grouped when its mean similarity to the rest of its group falls below
+    # this share of the threshold and another group is as close to it as a new pair must be (its text
+    # was edited into another request). Far below 1, so a group never sheds members because new data
+    # shifted the weights a little (0.5 moved 2 of 100,000 unedited entries in the benchmark; 0.3, none).
+    release_ratio: float = 0.3
+    # Previous groups each new request is compared with (the nearest by cosine to the group's centroid).
+    group_candidates: int = 20
 
 
 class SimilarityGrouper:
@@ -52,11 +61,28 @@ class SimilarityGrouper:
             return []
         start, locked = seed_clusters(ordered, previous)
         vectors = self.encoder.vectors([e.text for e in ordered])
-        graph = self._graph(vectors, ordered, _free(start, locked))
-        labels = average_linkage(graph, start, locked, self.threshold, self.tuning.prior, self.tuning.pair_margin)
+        tags = [e.need_tag or "" for e in ordered]
+        texts = text_ids(vectors)
+        if any(locked):
+            # Earlier groups stay whole and keep their ids; only new (or re-grouped) requests are placed,
+            # each against whole groups at once, so a run costs new × groups, not everything × everything.
+            fit, released = self._recheck(vectors, start, locked)
+            # Members that stay in an earlier group of two or more are explained by how well they fit it.
+            sizes = np.bincount(start, minlength=len(locked))
+            kept = np.asarray(locked, dtype=bool)[start] & (sizes[start] > 1) & ~released
+            start, locked = _release(start, locked, released)
+            labels = self._join(vectors, tags, start, locked, texts)
+        else:
+            graph = self._graph(vectors, tags, None)
+            labels = average_linkage(
+                graph, start, locked, self.threshold, self.tuning.prior, self.tuning.pair_margin, texts
+            )
+            fit, kept = np.ones(len(ordered)), np.zeros(len(ordered), dtype=bool)
         buckets = _buckets(ordered, labels)
         ids = assign_ids(buckets, previous)
-        why = explain(ordered, labels, vectors, previous)
+        group_of = {e.page_id: gid for gid, bucket in zip(ids, buckets, strict=True) for e in bucket}
+        moved = {p: g for p, g in previous.items() if p in group_of and group_of[p] != g}
+        why = explain(ordered, labels, vectors, previous, kept=kept, fit=fit, moved=moved)
         groups = [
             Group(
                 id=group_id,
@@ -68,18 +94,174 @@ class SimilarityGrouper:
         ]
         return sorted(groups, key=lambda g: g.id)
 
-    def _graph(self, vectors: Vectors, ordered: Sequence[VocEntry], free: Bools | None) -> Graph:
+    @property
+    def _floor(self) -> float:
         bonus = self.tuning.tag_bonus if self.scope == "soft" else 0.0
-        floor = max(1e-6, self.threshold * self.tuning.floor_ratio - bonus)
-        tags = [e.need_tag or "" for e in ordered]
+        return max(1e-6, self.threshold * self.tuning.floor_ratio - bonus)
+
+    def _graph(self, vectors: Vectors, tags: Sequence[str], free: Bools | None) -> Graph:
+        bonus = self.tuning.tag_bonus if self.scope == "soft" else 0.0
+        floor = self._floor
         parts = partitions(tags, self.scope == "need_tag")
-        graph = build_graph(vectors, parts, floor, self.tuning.max_neighbours, free)
+        if free is not None:
+            parts = [p[free[p]] for p in parts]
+        graph = build_graph(vectors, parts, floor, self.tuning.max_neighbours)
         # Estimate left-out pairs from the floor, not from a crowded text's weakest kept neighbour:
         # in dense regions that bound nears the threshold, and estimates that high let clusters merge
         # on no evidence (measured: one 27,000-text group of 139 intents at 100k). Large true groups
         # may split into a few instead; a wrong merge costs more than a missed one.
-        capped = Graph(graph.left, graph.right, graph.sims, np.minimum(graph.bound, floor))
+        bound = np.minimum(graph.bound, floor)
+        if free is not None:
+            bound = np.where(free, bound, 0.0)  # pairs with earlier groups are all known (`_group_edges`)
+        capped = Graph(graph.left, graph.right, graph.sims, bound)
         return with_tag_bonus(capped, tags, bonus) if bonus else capped
+
+    def _recheck(self, vectors: Vectors, start: Ints, locked: Sequence[bool]) -> tuple[Floats, Bools]:
+        """(mean similarity of each earlier member to the rest of its group, members to re-group).
+
+        A member whose text no longer resembles its group (edited into another request) is released
+        when its mean similarity to the rest falls below `release_ratio` × the threshold and another
+        earlier group is as close to it as a new pair must be to start a group. The group's earliest
+        member, which anchors the group and its id, always stays. An edit that keeps much of the old
+        wording stays put: a missed move leaves a request in a group a human can fix, a wrong one
+        would move requests nobody edited.
+        """
+        count = len(locked)
+        is_locked = np.asarray(locked, dtype=bool)
+        cluster = np.where(is_locked[start], start, -1)
+        dots = member_dots(vectors, cluster, count)
+        own = np.asarray(vectors.sparse.multiply(vectors.sparse).sum(axis=1)).ravel()
+        own = own + np.einsum("ij,ij->i", vectors.dense, vectors.dense, dtype=np.float64)
+        sizes = np.bincount(start, minlength=count)
+        rest = sizes[start] - 1
+        fit = np.where(rest > 0, (dots - own) / np.maximum(rest, 1), 1.0)
+        anchor = np.full(count, start.size, dtype=np.int64)
+        np.minimum.at(anchor, start, np.arange(start.size))
+        loose = (cluster >= 0) & (rest > 0) & (fit < self.tuning.release_ratio * self.threshold)
+        loose &= anchor[start] != np.arange(start.size)
+        release = np.zeros(start.size, dtype=bool)
+        candidates = np.flatnonzero(loose)
+        if candidates.size:
+            groups = np.flatnonzero(is_locked & (sizes > 0))
+            local = np.full(count, -1, dtype=np.int64)
+            local[groups] = np.arange(groups.size)
+            sums = cluster_sums(vectors, np.where(cluster >= 0, local[np.maximum(cluster, 0)], -1), groups.size)
+            a, b, summed = _nearest_groups(vectors, candidates, sums, self.tuning.group_candidates)
+            elsewhere = (groups[b] != start[a]) & (summed / sizes[groups[b]] >= self._pair_bar)
+            release[a[elsewhere]] = True
+        return fit, release
+
+    @property
+    def _pair_bar(self) -> float:
+        return self.threshold + self.tuning.pair_margin * (1.0 - self.threshold)
+
+    def _join(self, vectors: Vectors, tags: Sequence[str], start: Ints, locked: Sequence[bool], texts: Ints) -> Ints:
+        is_locked = np.asarray(locked, dtype=bool)
+        free = ~is_locked[start]
+        graph = self._graph(vectors, tags, free)
+        extra = self._group_edges(vectors, tags, start, is_locked, free)
+        return average_linkage(
+            graph, start, locked, self.threshold, self.tuning.prior, self.tuning.pair_margin, texts, extra
+        )
+
+    def _group_edges(
+        self, vectors: Vectors, tags: Sequence[str], start: Ints, is_locked: Bools, free: Bools
+    ) -> tuple[Ints, Ints, Floats]:
+        """(new request's cluster, earlier group, summed similarity to all the group's members in scope).
+
+        scikit-learn's NearestNeighbors (brute force over the sparse centroids, cosine) picks each new
+        request's nearest groups; the exact summed similarity follows from the cosine and the norms.
+        """
+        bonus = self.tuning.tag_bonus if self.scope == "soft" else 0.0
+        found: list[tuple[Ints, Ints, Floats]] = []
+        for part in partitions(tags, self.scope == "need_tag"):
+            rows = part[free[part]]
+            members = part[~free[part]]
+            if rows.size == 0 or members.size == 0:
+                continue
+            groups, local = np.unique(start[members], return_inverse=True)
+            cluster = np.full(start.size, -1, dtype=np.int64)
+            cluster[members] = local
+            sums = cluster_sums(vectors, cluster, groups.size)
+            a, b, summed = _nearest_groups(vectors, rows, sums, self.tuning.group_candidates)
+            size = np.bincount(start, minlength=is_locked.size)[groups[b]]
+            if bonus:
+                summed = summed + bonus * _same_tag_counts(tags, members, local, a, b)
+            keep = summed / size >= self._floor
+            found.append((start[a[keep]], groups[b[keep]], summed[keep]))
+        if not found:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0, dtype=np.float64)
+        return (
+            np.concatenate([f[0] for f in found]),
+            np.concatenate([f[1] for f in found]),
+            np.concatenate([f[2] for f in found]),
+        )
+
+
+def _nearest_groups(vectors: Vectors, rows: Ints, sums: Vectors, limit: int) -> tuple[Ints, Ints, Floats]:
+    """(row node, group index, dot product with the group's summed vector) for each row's nearest groups."""
+    queries = _joined(vectors.sparse[rows], vectors.dense[rows])
+    centroids = _joined(sums.sparse, sums.dense)
+    k = min(limit, centroids.shape[0])
+    index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(centroids)
+    distance, nearest = index.kneighbors(queries)
+    query_norm = np.sqrt(np.asarray(queries.multiply(queries).sum(axis=1)).ravel())
+    centroid_norm = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel())
+    dots = (1.0 - distance) * query_norm[:, None] * centroid_norm[nearest]
+    return np.repeat(rows, k), nearest.ravel().astype(np.int64), dots.ravel().astype(np.float64)
+
+
+def _joined(sparse: sp.csr_matrix, dense: Dense) -> sp.csr_matrix:
+    both: sp.csr_matrix = sp.hstack([sparse, sp.csr_matrix(dense)], format="csr", dtype=np.float64)
+    return both
+
+
+def _same_tag_counts(tags: Sequence[str], members: Ints, local: Ints, a: Ints, b: Ints) -> Floats:
+    """For each (row node a, group b): how many of the group's members share a's need tag."""
+    codes = _tag_codes(tags)
+    width = int(codes.max()) + 2
+    counts = np.bincount(local * width + codes[members] + 1, minlength=(int(local.max()) + 1) * width)
+    same = counts[b * width + codes[a] + 1].astype(np.float64)
+    return np.where(codes[a] >= 0, same, 0.0)
+
+
+def text_ids(vectors: Vectors) -> Ints:
+    """A number per distinct text as the encoder sees it (copies share one: same vector, bit for bit).
+
+    Rows are compared through a 64-bit hash of their non-zeros, which costs one pass over them.
+    """
+    matrix = vectors.sparse
+    with np.errstate(over="ignore"):
+        mixed = matrix.indices.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        mixed ^= matrix.data.astype(np.float32).view(np.uint32).astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+        mixed ^= mixed >> np.uint64(31)
+        lengths = np.diff(matrix.indptr)
+        digest = np.zeros(vectors.count, dtype=np.uint64)
+        if mixed.size:
+            sums = np.add.reduceat(mixed, np.minimum(matrix.indptr[:-1], mixed.size - 1))
+            digest = np.where(lengths > 0, sums, np.uint64(0))
+        if vectors.dense.shape[1]:
+            dense = np.ascontiguousarray(vectors.dense, dtype=np.float32).view(np.uint32).astype(np.uint64)
+            weights = (np.arange(1, dense.shape[1] + 1, dtype=np.uint64) * np.uint64(0x94D049BB133111EB)) | np.uint64(1)
+            for start in range(0, vectors.count, 8192):
+                digest[start : start + 8192] += (dense[start : start + 8192] * weights).sum(axis=1, dtype=np.uint64)
+    _, first, inverse = np.unique(digest, return_index=True, return_inverse=True)
+    # Number the distinct texts by first appearance, so ids follow processing order.
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    ids: Ints = rank[inverse.ravel()]
+    return ids
+
+
+def _release(start: Ints, locked: Sequence[bool], released: Bools) -> tuple[Ints, list[bool]]:
+    """Released members leave their group: each becomes a free cluster of its own."""
+    if not released.any():
+        return start, list(locked)
+    moved = np.flatnonzero(released)
+    start = start.copy()
+    start[moved] = len(locked) + np.arange(moved.size)
+    return start, [*locked, *([False] * moved.size)]
 
 
 def partitions(tags: Sequence[str], by_tag: bool) -> list[Ints]:
@@ -119,14 +301,6 @@ def seed_clusters(ordered: Sequence[VocEntry], previous: Mapping[str, str]) -> t
         if group_id is not None:
             cluster_of_group[group_id] = start[index]
     return start, locked
-
-
-def _free(start: Ints, locked: Sequence[bool]) -> Bools | None:
-    """Entries outside every previous group, or None when there is no previous group at all."""
-    if not any(locked):
-        return None
-    flags: Bools = ~np.asarray(locked, dtype=bool)[start]
-    return flags
 
 
 def _buckets(ordered: Sequence[VocEntry], labels: Ints) -> list[list[VocEntry]]:

@@ -1,8 +1,12 @@
 """Character n-gram TF-IDF, computed with array operations so 100,000 texts take seconds.
 
 It matches scikit-learn's `TfidfVectorizer(analyzer="char_wb", sublinear_tf=True)`: n-grams are taken
-inside each word padded by one space, so they never span two words; 1- to 3-grams by default, because
-a Hangul syllable already carries a morpheme (2- to 4-grams measured worse on the Korean sets).
+inside each word padded by one space, so they never span two words. Two views of each text are used
+(`text_features`): syllable 1- to 3-grams, because a Hangul syllable already carries a morpheme, and
+2- to 4-grams over the text with every Hangul syllable spelled out in its jamo letters, so inflected
+forms of one stem still share n-grams ("지울까" / "지워" share ㅈㅣㅇ; measured on the tuning halves:
+ParaKQC +.035 B³ F1 at the same mostly-unique precision). For Latin text the second view is plain
+2–4-grams, which weigh whole words more than single letters do.
 N-grams are identified by a hash of their code points, which makes a text's features
 independent of the rest of the corpus; only the IDF weights depend on it.
 """
@@ -10,6 +14,7 @@ independent of the rest of the corpus; only the IDF weights depend on it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -21,25 +26,83 @@ from cxsync.grouping.normalize import clean
 BUCKET_BITS = 24
 _SPACE = 32
 _SEPARATOR = 0
+_LAST_ASCII = 127
 _PRIME = np.uint64(0x100000001B3)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 U64 = npt.NDArray[np.uint64]
 
 
+# Share of the similarity that comes from the jamo view.
+JAMO_WEIGHT = 0.5
+
+
+def _jamo_table() -> dict[int, str]:
+    """str.translate table: every precomposed Hangul syllable → its initial, medial (and final) jamo."""
+    table: dict[int, str] = {}
+    for code in range(0xAC00, 0xD7A4):
+        offset = code - 0xAC00
+        initial, medial, final = offset // 588, (offset % 588) // 28, offset % 28
+        letters = chr(0x1100 + initial) + chr(0x1161 + medial)
+        table[code] = letters + (chr(0x11A7 + final) if final else "")
+    return table
+
+
+_JAMO = _jamo_table()
+
+
+def jamo(text: str) -> str:
+    """Hangul syllables spelled out as conjoining jamo; everything else unchanged."""
+    return text.translate(_JAMO)
+
+
+def text_features(texts: Sequence[str]) -> sp.csr_matrix:
+    """Both views side by side, weighted so a row's cosine is the weighted mean of the views' cosines."""
+    cleaned = [clean(t) for t in texts]
+    # The two views are independent and numpy releases the GIL in the heavy steps: one thread each.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        syllables_job = pool.submit(ngram_tfidf, cleaned, 1, 3)
+        letters = ngram_tfidf([jamo(t) for t in cleaned], 2, 4)
+        syllables = syllables_job.result()
+    keep, add = np.sqrt(1.0 - JAMO_WEIGHT), np.sqrt(JAMO_WEIGHT)
+    both: sp.csr_matrix = sp.hstack([syllables * keep, letters * add], format="csr", dtype=np.float32)
+    both.sort_indices()
+    return both
+
+
 def char_ngram_tfidf(texts: Sequence[str], low: int = 1, high: int = 3) -> sp.csr_matrix:
     """Rows L2-normalised (an empty text gives an all-zero row); columns ordered by n-gram hash."""
-    cleaned = [clean(t) for t in texts]
+    return ngram_tfidf([clean(t) for t in texts], low, high)
+
+
+def ngram_tfidf(cleaned: Sequence[str], low: int, high: int) -> sp.csr_matrix:
+    """`char_ngram_tfidf` of texts already passed through `clean`."""
     docs, grams = _ngram_hashes(cleaned, low, high)
     buckets = (grams >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)
-    used = np.flatnonzero(np.bincount(buckets, minlength=1 << BUCKET_BITS))
+    # One sort of (document, bucket) keys gives the counts already in CSR order: by document, then by
+    # bucket, and columns are numbered in bucket order, so the indices come out sorted.
+    # (numpy's stable sort of integers is a radix sort: several times faster than np.unique's.)
+    ordered = np.sort((docs << BUCKET_BITS) | buckets, kind="stable")
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])) if ordered.size else ordered
+    keys = ordered[starts]
+    counts = np.diff(np.append(starts, ordered.size))
+    doc_of = keys >> BUCKET_BITS
+    bucket_of = keys & ((1 << BUCKET_BITS) - 1)
+    df = np.bincount(bucket_of, minlength=1 << BUCKET_BITS)
+    used = np.flatnonzero(df)
     column = np.zeros(1 << BUCKET_BITS, dtype=np.int64)
     column[used] = np.arange(used.size)
-    counts = sp.csr_matrix(
-        (np.ones(grams.size), (docs, column[buckets])), shape=(len(texts), max(1, used.size)), dtype=np.float64
-    )
-    counts.sum_duplicates()
-    return _tfidf(counts)
+    idf = np.log((1.0 + len(cleaned)) / (1.0 + df[used])) + 1.0
+    indices = column[bucket_of]
+    # Sublinear tf times smoothed idf (scikit-learn's definitions), rows L2-normalised.
+    data = (1.0 + np.log(counts)) * idf[indices]
+    indptr = np.zeros(len(cleaned) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(doc_of, minlength=len(cleaned)), out=indptr[1:])
+    norms = np.sqrt(np.add.reduceat(data * data, indptr[:-1])) if data.size else np.zeros(0)
+    lengths = np.diff(indptr)
+    norms = np.where(lengths > 0, norms[: lengths.size] if norms.size else 0.0, 1.0)
+    data = (data / np.repeat(norms, lengths)).astype(np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(cleaned), max(1, used.size)))
 
 
 def _ngram_hashes(cleaned: Sequence[str], low: int, high: int) -> tuple[npt.NDArray[np.int64], U64]:
@@ -58,7 +121,9 @@ def _ngram_hashes(cleaned: Sequence[str], low: int, high: int) -> tuple[npt.NDAr
             continue
         valid = ~_window_any(separator, 0, n, count)
         if n == 1:
-            valid &= ~space[:count]
+            # A single Latin letter or digit means nothing (a Hangul syllable does): shared letters
+            # made short English requests look alike ("export payment history" / "export ticket history").
+            valid &= points[:count] > _LAST_ASCII
         elif n == 2:
             valid &= ~(space[:count] & space[1 : count + 1])
         elif n > 2:

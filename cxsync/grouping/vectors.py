@@ -97,3 +97,49 @@ def with_embedding(vectors: Vectors, embedding: Dense, embedding_weight: float) 
     add = np.float32(np.sqrt(embedding_weight))
     dense = np.hstack([vectors.dense * keep, embedding * add]).astype(np.float32)
     return Vectors(sp.csr_matrix(vectors.sparse * keep, dtype=np.float32), dense)
+
+
+def cluster_sums(vectors: Vectors, cluster: Ints, count: int) -> Vectors:
+    """Per cluster 0..count-1, the sum of its members' vectors (nodes with cluster -1 count for none).
+
+    A text's mean similarity to a cluster is its dot product with the sum divided by the cluster's size:
+    average linkage against a whole group needs one product per group, not one per member.
+    """
+    nodes = np.flatnonzero(cluster >= 0)
+    indicator = sp.csr_matrix(
+        (np.ones(nodes.size, dtype=np.float32), (cluster[nodes], nodes)), shape=(count, vectors.count)
+    )
+    sparse: sp.csr_matrix = sp.csr_matrix(indicator @ vectors.sparse, dtype=np.float32)
+    sparse.sort_indices()
+    dense: Dense = np.asarray(indicator @ vectors.dense, dtype=np.float32)
+    return Vectors(sparse, dense)
+
+
+def member_dots(vectors: Vectors, cluster: Ints, count: int) -> Floats:
+    """For every node i with cluster[i] >= 0: v_i · (sum of the vectors of i's cluster, i included).
+
+    One sort of (cluster, column) keys finds, for each non-zero of each text, the cluster's total in
+    that column, so the cost grows with the non-zeros, never with cluster size squared.
+    """
+    matrix = vectors.sparse
+    n = vectors.count
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+    owner = cluster[rows]
+    keep = owner >= 0
+    width = max(1, int(matrix.shape[1]))
+    keys = owner[keep] * width + matrix.indices[keep].astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, data, rows = keys[order], matrix.data[keep][order].astype(np.float64), rows[keep][order]
+    dots = np.zeros(n, dtype=np.float64)
+    if keys.size:
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        totals = np.add.reduceat(data, starts)
+        column_total = np.repeat(totals, np.diff(np.append(starts, keys.size)))
+        dots += np.bincount(rows, weights=data * column_total, minlength=n)
+    if vectors.dense.shape[1]:
+        sums = cluster_sums(Vectors(sp.csr_matrix((n, 1), dtype=np.float32), vectors.dense), cluster, count).dense
+        members = np.flatnonzero(cluster >= 0)
+        for start in range(0, members.size, 8192):
+            chunk = members[start : start + 8192]
+            dots[chunk] += np.einsum("ij,ij->i", vectors.dense[chunk], sums[cluster[chunk]], dtype=np.float64)
+    return dots

@@ -17,6 +17,7 @@ from typing import Any
 
 from cxsync import __version__
 from cxsync.plan import Plan
+from cxsync.reports.drift_view import drift_html
 from cxsync.reports.html_parts import (
     cards,
     controls,
@@ -77,7 +78,7 @@ def _body(view: PlanView, lang: str, title: str) -> str:
         f'<div id="chart"><p class="muted">{h(t(lang, "html.no_script"))}</p></div></section>'
         f'<section id="groups"><h2>{h(t(lang, "html.groups"))}</h2>{controls(view, lang)}'
         f'<div id="group-list">{articles}</div></section>'
-        f"{skipped_table(plan, lang)}{orphan_list(plan, lang)}"
+        f"{skipped_table(plan, lang)}{orphan_list(plan, lang)}{drift_html(plan, lang)}"
         f"<footer>{h(t(lang, 'html.footer', version=__version__))}</footer>"
     )
 

@@ -111,10 +111,11 @@ def _changes(view: PlanView, row: GroupView, lang: str) -> str:
 
 
 def _evidence(members: list[Member], lang: str, is_open: bool) -> str:
+    numbers = {m.page_id: n for n, m in enumerate(members, 1)}
     items = "".join(
         f'<li><blockquote>{h(quote(m.text))}</blockquote><p class="who">'
         f"{h(' · '.join(x for x in (m.customer, m.company) if x) or t(lang, 'anonymous'))}"
-        f" · {h(reason(lang, m.reason, m.score))} · {href(m.url, t(lang, 'html.open_notion'))}</p></li>"
+        f" · {h(reason(lang, m.reason, m.score, numbers))} · {href(m.url, t(lang, 'html.open_notion'))}</p></li>"
         for m in members
     )
     title = h(t(lang, "html.evidence", n=len(members)))

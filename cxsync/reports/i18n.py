@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 Lang = Literal["ko", "en"]
@@ -37,6 +38,10 @@ TEXT: dict[str, dict[str, str]] = {
         "not_saved": "Note: without --out, `cxsync apply` plans again and may act on newer data.",
         "skipped_entries": "Skipped Notion entries",
         "orphans": "Issues whose evidence is gone (left alone)",
+        "drift": "Groups merged or split since the last run",
+        "drift.merge": "merge → {issue} ({group}): requests of {n} previous groups are now in one",
+        "drift.split": "split ← {issue} ({group}): its requests are now in {n} groups",
+        "drift.part": "{issue} ({group}): {n} request(s) — {why}",
         "applied": "Applied: {created} created, {updated} updated, {adopted} adopted, {written} written back to Notion.",
         "failed": "Failed ({n}):",
         "calls": "API calls: Notion {notion}, Jira {jira}",
@@ -63,6 +68,14 @@ TEXT: dict[str, dict[str, str]] = {
         "reason.same_text": "same text as #1",
         "reason.same_text.long": "same text as the first request once case, spacing and punctuation are ignored",
         "reason.override": "placed here by an override",
+        "reason.closest": "most like #{n}",
+        "reason.closest_other": "most like request {page}",
+        "reason.alone": "no similar request",
+        "reason.fits": "still like the rest of its group",
+        "reason.split": "split out by an override",
+        "reason.merged": "its group {group} was merged in by an override",
+        "reason.kept": "kept from the last run",
+        "reason.moved": "moved out of group {group}: its text no longer matches that group",
         "action.create": "create",
         "action.update": "update",
         "action.unchanged": "unchanged",
@@ -101,6 +114,10 @@ TEXT: dict[str, dict[str, str]] = {
         "not_saved": "참고: --out 없이 `cxsync apply`를 실행하면 계획을 다시 세우므로 그 사이 바뀐 데이터로 실행될 수 있습니다.",
         "skipped_entries": "건너뛴 Notion 항목",
         "orphans": "근거가 사라진 이슈 (그대로 둡니다)",
+        "drift": "지난 실행 이후 합쳐지거나 나뉜 그룹",
+        "drift.merge": "병합 → {issue} ({group}): 이전 그룹 {n}개의 요청이 이제 한 그룹에 있습니다",
+        "drift.split": "분리 ← {issue} ({group}): 요청이 이제 그룹 {n}개에 나뉘어 있습니다",
+        "drift.part": "{issue} ({group}): 요청 {n}건 — {why}",
         "applied": "적용됨: 생성 {created}, 수정 {updated}, 기존 이슈 연결 {adopted}, Notion 기록 {written}.",
         "failed": "실패 ({n}):",
         "calls": "API 호출: Notion {notion}, Jira {jira}",
@@ -127,6 +144,14 @@ TEXT: dict[str, dict[str, str]] = {
         "reason.same_text": "1번과 같은 문장",
         "reason.same_text.long": "대소문자·공백·문장부호를 무시하면 첫 요청과 같은 문장",
         "reason.override": "그룹 지정 속성으로 배정됨",
+        "reason.closest": "{n}번과 가장 비슷함",
+        "reason.closest_other": "요청 {page}과 가장 비슷함",
+        "reason.alone": "비슷한 요청 없음",
+        "reason.fits": "그룹의 다른 요청과 여전히 비슷함",
+        "reason.split": "그룹 지정(분리)으로 따로 묶음",
+        "reason.merged": "그룹 지정으로 {group} 그룹을 합침",
+        "reason.kept": "지난 실행의 그룹 유지",
+        "reason.moved": "문구가 바뀌어 {group} 그룹과 더는 맞지 않아 옮김",
         "action.create": "생성",
         "action.update": "수정",
         "action.unchanged": "변경 없음",
@@ -159,6 +184,7 @@ _NOTES_KO: list[tuple[re.Pattern[str], str]] = [
         r"\1에도 이 그룹의 레이블이 있습니다. \2을(를) 사용하고 중복은 사람이 정리하도록 둡니다",
     ),
     (re.compile(r"^no Notion entry belongs to this group any more$"), "이 그룹에 속한 Notion 항목이 더 이상 없습니다"),
+    (re.compile(r"^merged into group (\S+) by an override$"), r"그룹 지정으로 \1 그룹에 합쳐졌습니다"),
 ]
 
 
@@ -178,17 +204,54 @@ def note(lang: str, text: str) -> str:
     return text
 
 
-def reason(lang: str, text: str, score: float) -> str:
-    """Why a member is in its group, in words; a score below 1 is shown beside the reason."""
+_KEPT = "kept from the previous run; "
+_MOVED = re.compile(r"^moved out of group (\S+), which its text no longer matches; ")
+_CLOSEST = re.compile(r"^most similar to (\S+)$")
+_MERGED = re.compile(r"^group (\S+) merged by override$")
+
+
+def reason(lang: str, text: str, score: float, numbers: Mapping[str, int] | None = None) -> str:
+    """Why a member is in its group, in words; a score below 1 is shown beside the reason.
+
+    `numbers` maps page ids to the members' places in the group, so "most similar to <page id>" reads
+    "most like #3" (the grouper writes its reasons in English, with page ids; see cxsync.grouping.explain).
+    """
+    prefixes: list[str] = []
+    if text.startswith(_KEPT):
+        prefixes.append(t(lang, "reason.kept"))
+        text = text.removeprefix(_KEPT)
+    moved = _MOVED.match(text)
+    if moved:
+        prefixes.append(t(lang, "reason.moved", group=moved.group(1)))
+        text = text[moved.end() :]
+    words = [*prefixes, _core_reason(lang, text, numbers or {})]
+    joined = "; ".join(w for w in words if w)
+    return joined if score >= 1 else f"{joined} ({score:.2f})"
+
+
+def _core_reason(lang: str, text: str, numbers: Mapping[str, int]) -> str:
+    closest = _CLOSEST.match(text)
+    merged = _MERGED.match(text)
     if text == "anchor":
-        words = t(lang, "reason.anchor")
-    elif text.startswith("same normalised text as"):
-        words = t(lang, "reason.same_text")
-    elif text == "pinned by override":
-        words = t(lang, "reason.override")
-    else:
-        words = text
-    return words if score >= 1 else f"{words} ({score:.2f})"
+        return t(lang, "reason.anchor")
+    if text.startswith("same normalised text as"):
+        return t(lang, "reason.same_text")
+    if text == "pinned by override":
+        return t(lang, "reason.override")
+    if text == "split out by override":
+        return t(lang, "reason.split")
+    if text == "no similar request":
+        return t(lang, "reason.alone")
+    if text == "similar to the rest of its group":
+        return t(lang, "reason.fits")
+    if merged:
+        return t(lang, "reason.merged", group=merged.group(1))
+    if closest:
+        page = closest.group(1)
+        if page in numbers:
+            return t(lang, "reason.closest", n=numbers[page])
+        return t(lang, "reason.closest_other", page=page)
+    return text
 
 
 _HTML_TEXT: dict[str, dict[str, str]] = {

@@ -14,7 +14,7 @@ from cxsync.apply import ApplyResult
 from cxsync.plan import Member, Plan
 from cxsync.reports.view import GroupView, build_view, jira_link, quote
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 Kind = Literal["plan", "apply", "report"]
 
 
@@ -42,7 +42,11 @@ def plan_document(
         "groups": [_group(plan, row) for row in view.groups],
         "skipped_entries": [s.model_dump(mode="json") for s in plan.skipped],
         "orphans": [o.model_dump(mode="json") for o in plan.orphans],
+        "drift": [d.model_dump(mode="json") for d in plan.drift],
+        "departed": [d.model_dump(mode="json") for d in plan.departed],
     }
+    if plan.reads:
+        data["reads"] = dict(plan.reads)
     if result is not None:
         data["applied"] = _applied(result, counter)
     return data

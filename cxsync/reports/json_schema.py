@@ -75,6 +75,44 @@ SKIPPED_ENTRY = _object(
     }
 )
 ORPHAN = _object({"key": {"type": "string"}, "group_id": {"type": "string"}, "reason": {"type": "string"}})
+DRIFT_PART = _object(
+    {
+        "group_id": {"type": "string"},
+        "key": _STR_OR_NULL,
+        "page_ids": {"type": "array", "items": {"type": "string"}},
+        "reason_en": {"type": "string"},
+        "reason_ko": {"type": "string"},
+    }
+)
+DRIFT = _object(
+    {
+        "kind": {"enum": ["merge", "split"]},
+        "group_id": {
+            "type": "string",
+            "description": "merge: the group that now holds the parts' requests; split: the previous group",
+        },
+        "key": _STR_OR_NULL,
+        "parts": {"type": "array", "items": DRIFT_PART, "minItems": 2},
+    }
+)
+DEPARTED = _object(
+    {
+        "page_id": {"type": "string"},
+        "url": {"type": "string"},
+        "text": {"type": "string"},
+        "jira_key": _STR_OR_NULL,
+        "reason_en": {"type": "string"},
+        "reason_ko": {"type": "string"},
+    }
+)
+READS = _object(
+    {
+        "notion_mode": {"enum": ["full", "incremental"]},
+        "jira_mode": {"enum": ["full", "incremental"]},
+        "pages_read": _INT,
+        "issues_read": _INT,
+    }
+)
 FAILURE = _object({"target": {"type": "string"}, "message": {"type": "string"}, "message_ko": {"type": "string"}})
 APPLIED = _object(
     {
@@ -105,6 +143,17 @@ _TOP = {
     "groups": {"type": "array", "items": GROUP},
     "skipped_entries": {"type": "array", "items": SKIPPED_ENTRY},
     "orphans": {"type": "array", "items": ORPHAN},
+    "drift": {
+        "type": "array",
+        "items": DRIFT,
+        "description": "groups merged or split since the last run (format 1.1; absent before)",
+    },
+    "departed": {
+        "type": "array",
+        "items": DEPARTED,
+        "description": "entries read before that left Notion; their demand leaves their group (format 1.1)",
+    },
+    "reads": {**READS, "description": "how this run read its inputs: everything, or what changed (format 1.1)"},
     "applied": APPLIED,
 }
 
@@ -112,5 +161,5 @@ SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"cxsync:plan-json:{FORMAT_VERSION.split('.')[0]}",
     "title": "cxsync --format json",
-    **_object(_TOP, sorted(set(_TOP) - {"applied"})),
+    **_object(_TOP, sorted(set(_TOP) - {"applied", "drift", "departed", "reads"})),
 }

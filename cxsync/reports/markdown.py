@@ -10,6 +10,7 @@ import re
 from urllib.parse import quote as url_quote
 
 from cxsync.plan import Plan
+from cxsync.reports.drift_view import drift_heading, drift_lines
 from cxsync.reports.i18n import SYMBOL, t
 from cxsync.reports.view import (
     GroupView,
@@ -18,6 +19,7 @@ from cxsync.reports.view import (
     build_view,
     change_lines,
     member_line,
+    member_numbers,
     money,
     notes,
     safe_url,
@@ -106,7 +108,8 @@ def _details(view: PlanView, rows: list[GroupView], lang: str, verbose: bool) ->
         lines += [f"- ※ {md(text)}" for text in notes(group, lang)]
         members = group.members if verbose else group.members[:MEMBERS_SHOWN]
         lines += [
-            f"- {md(member_line(m, lang, n, None))} ({md_link('Notion', m.url)})" for n, m in enumerate(members, 1)
+            f"- {md(member_line(m, lang, n, None, member_numbers(group.members)))} ({md_link('Notion', m.url)})"
+            for n, m in enumerate(members, 1)
         ]
         if len(group.members) > len(members):
             lines.append(f"- _{md(t(lang, 'more_members', n=len(group.members) - len(members)))}_")
@@ -125,5 +128,9 @@ def _skipped(plan: Plan, lang: str) -> list[str]:
     if plan.orphans:
         lines += [f"#### {md(t(lang, 'orphans'))}", ""]
         lines += [f"- {md(o.key)} ({md(o.group_id)}): {md(o.reason)}" for o in plan.orphans]
+        lines.append("")
+    if plan.drift:
+        lines += [f"#### {md(drift_heading(lang))}", ""]
+        lines += [f"{'  ' * depth}- {md(text)}" for depth, text in drift_lines(plan, lang)]
         lines.append("")
     return lines

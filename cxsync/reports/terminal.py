@@ -14,6 +14,7 @@ from rich.text import Text
 from cxsync.adapters.counting import ApiCounter
 from cxsync.apply import ApplyResult
 from cxsync.plan import Plan
+from cxsync.reports.drift_view import drift_heading, drift_lines
 from cxsync.reports.i18n import SYMBOL, note, t
 from cxsync.reports.view import (
     GroupView,
@@ -22,6 +23,7 @@ from cxsync.reports.view import (
     build_view,
     change_lines,
     member_line,
+    member_numbers,
     money,
     notes,
     uses_same_text,
@@ -100,7 +102,8 @@ def _group_cell(view: PlanView, row: GroupView, lang: str, verbose: bool) -> Tex
         cell.append("\n※ " + text, style="magenta")
     members = row.plan.members if verbose else row.plan.members[:MEMBERS_SHOWN]
     for n, member in enumerate(members, 1):
-        cell.append("\n" + member_line(member, lang, n, None if verbose else 48), style="dim")
+        numbers = member_numbers(row.plan.members)
+        cell.append("\n" + member_line(member, lang, n, None if verbose else 48, numbers), style="dim")
     hidden = len(row.plan.members) - len(members)
     if hidden:
         cell.append("\n  " + t(lang, "more_members", n=hidden), style="dim italic")
@@ -125,6 +128,10 @@ def _print_skipped(console: Console, plan: Plan, lang: str) -> None:
         console.print(Text(t(lang, "orphans"), style="bold"))
         for orphan in plan.orphans:
             console.print(Text(f"  {orphan.key} ({orphan.group_id}): {note(lang, orphan.reason)}"))
+    if plan.drift:
+        console.print(Text(drift_heading(lang), style="bold"))
+        for depth, line in drift_lines(plan, lang):
+            console.print(Text("  " * (depth + 1) + ("- " if depth else "") + line))
 
 
 def _print_summary(console: Console, plan: Plan, lang: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -91,10 +91,18 @@ def who(member: Member, lang: str) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} ({names[1]})"
 
 
-def member_line(member: Member, lang: str, n: int, limit: int | None = 60) -> str:
-    """`2. 김민수 (한빛커머스): “…” — same text as #1`; `n` is the member's place in its group."""
-    why = reason(lang, member.reason, member.score)
+def member_line(
+    member: Member, lang: str, n: int, limit: int | None = 60, numbers: Mapping[str, int] | None = None
+) -> str:
+    """`2. 김민수 (한빛커머스): “…” — same text as #1`; `n` is the member's place in its group, `numbers`
+    every member's place (page id → n), so a reason can name a fellow member by number."""
+    why = reason(lang, member.reason, member.score, numbers)
     return t(lang, "member", n=n, who=who(member, lang), quote=quote(member.text, limit), why=why)
+
+
+def member_numbers(members: Sequence[Member]) -> dict[str, int]:
+    """Page id → place in the group (1-based), as the reports number the members."""
+    return {m.page_id: n for n, m in enumerate(members, 1)}
 
 
 def uses_same_text(groups: Sequence[GroupView]) -> bool:

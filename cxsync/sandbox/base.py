@@ -8,6 +8,7 @@ the sandbox modules themselves.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import random
 import re
@@ -149,17 +150,18 @@ class LoggedRequest:
 class TokenBucket:
     """Average `rate` requests per second with bursts up to `burst`."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.burst = burst
+        self._clock = clock
         self._tokens = burst
-        self._stamp = time.monotonic()
+        self._stamp = clock()
         self._lock = threading.Lock()
 
     def take(self) -> float:
         """Take a token; return 0 when allowed, else the seconds to wait for the next token."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
             self._stamp = now
             if self._tokens >= 1:
@@ -203,6 +205,10 @@ class SandboxServer:
         return self.not_found(request, method_mismatch=allowed_path)
 
     # -- hooks for subclasses ------------------------------------------------------------------
+    def epoch_now(self) -> float:
+        """The server's time for the `Date` header (subclasses follow their own clock)."""
+        return time.time()
+
     def not_found(self, request: Request, *, method_mismatch: bool) -> Response:
         return Response(404, {"error": "not found"})
 
@@ -229,8 +235,10 @@ class SandboxServer:
         with self._faults_lock:
             self._faults.clear()
 
-    def set_rate_limit(self, rate: float | None, burst: float = 10.0) -> None:
-        self.rate_limiter = TokenBucket(rate, burst) if rate else None
+    def set_rate_limit(
+        self, rate: float | None, burst: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate_limiter = TokenBucket(rate, burst, clock) if rate else None
 
     def _take_fault(self, request: Request) -> Fault | None:
         with self._faults_lock:
@@ -338,6 +346,9 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             return
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            return email.utils.formatdate(server.epoch_now() if timestamp is None else timestamp, usegmt=True)
 
         def _serve(self) -> None:
             split = urlsplit(self.path)

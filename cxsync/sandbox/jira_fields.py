@@ -143,6 +143,8 @@ class Writer:
                 comments.extend(self._update(record, name, ops))
         if creating:
             self._check_required(record, fields, errors)
+            off_screen = self.state.off_create_screen(record.project_id, record.issuetype_id)
+            errors.update({n: NOT_SETTABLE.format(n) for n in fields if n in off_screen and n not in errors})
         if errors:
             raise FieldErrors(errors)
         return comments

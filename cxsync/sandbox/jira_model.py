@@ -80,6 +80,8 @@ LINK_TYPES = (
 class IssueType:
     id: str
     name: str
+    # custom field ids this issue type's create screen leaves out (createmeta omits them, create rejects them)
+    off_create_screen: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -218,7 +220,8 @@ def _parse_project(raw: Any) -> Project:
     if not raw["key"].isupper() or not raw["key"].isalnum():
         raise ValueError(f"seed: jira project key {raw['key']!r} must be upper-case letters and digits")
     types = [
-        IssueType(str(t["id"]), str(t["name"])) for t in raw.get("issue_types") or [{"id": "10001", "name": "Task"}]
+        IssueType(str(t["id"]), str(t["name"]), frozenset(map(str, t.get("not_on_create_screen") or ())))
+        for t in raw.get("issue_types") or [{"id": "10001", "name": "Task"}]
     ]
     return Project(raw["id"], raw["key"], str(raw.get("name") or raw["key"]), types)
 
@@ -288,6 +291,12 @@ class JiraState:
 
     def issue_type(self, issue_type_id: str) -> IssueType | None:
         return next((t for t in self.issue_types() if t.id == issue_type_id), None)
+
+    def off_create_screen(self, project_id: str, issue_type_id: str) -> frozenset[str]:
+        """Custom field ids the create screen of this project and issue type leaves out."""
+        project = self.project(project_id)
+        found = next((t for t in project.issue_types if t.id == issue_type_id), None) if project else None
+        return found.off_create_screen if found else frozenset()
 
     def custom_field(self, field_id: str) -> CustomField | None:
         return next((f for f in self.custom_fields if f.id == field_id), None)

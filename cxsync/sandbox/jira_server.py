@@ -30,6 +30,7 @@ from typing import Any
 
 from cxsync.sandbox.base import Fault, HttpError, Request, Response, SandboxServer
 from cxsync.sandbox.jira_board import BoardHelpers
+from cxsync.sandbox.jira_createmeta import createmeta_routes
 from cxsync.sandbox.jira_fields import (
     NOT_SETTABLE,
     FieldErrors,
@@ -179,6 +180,7 @@ class JiraSandbox(BoardHelpers, SandboxServer):
             ("POST", f"{issue}/comment", self._add_comment),
             ("GET", f"{issue}/transitions", self._get_transitions),
             ("POST", f"{issue}/transitions", self._do_transition),
+            *createmeta_routes(self, api),
         ]
         if self.flavor == "cloud":
             table += [
@@ -199,6 +201,9 @@ class JiraSandbox(BoardHelpers, SandboxServer):
                 with suppress(ValueError):
                     self.bodies.append((request.method, request.path, request.json()))
             return super().dispatch(request)
+
+    def epoch_now(self) -> float:
+        return float(self.clock())
 
     def authenticate(self, request: Request) -> Response | None:
         scheme, _, credentials = (request.header("authorization") or "").partition(" ")

@@ -1,0 +1,161 @@
+"""A local SQLite cache of what the last runs read, so a scheduled sync reads only what changed.
+
+Only a cache: Notion and Jira stay the truth. It holds the entries read from Notion, the managed
+Jira issues, the remote links cxsync wrote, and the watermarks of the incremental reads. When the
+mapping (or this file's format) changes, or the file is lost, the next run simply reads everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cxsync.journal import state_dir
+from cxsync.models import ActualIssue, RemoteLinkSpec, SkippedEntry, VocEntry
+
+FORMAT = "1"
+_SCHEMA = """
+create table if not exists meta (name text primary key, value text not null);
+create table if not exists pages (page_id text primary key, kind text not null, body text not null);
+create table if not exists issues (id text primary key, body text not null);
+create table if not exists link_sets (issue_key text primary key);
+create table if not exists links (
+  issue_key text not null, global_id text not null, url text not null, title text not null,
+  primary key (issue_key, global_id)
+);
+"""
+_TABLES = ("meta", "pages", "issues", "link_sets", "links")
+
+
+class SyncCache:
+    def __init__(self, mapping: str, fingerprint: str, path: Path | None = None) -> None:
+        self.path = path or state_dir() / f"{mapping}.cache.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.executescript(_SCHEMA)
+        stamp = f"{FORMAT}:{fingerprint}"
+        if self.get("fingerprint") != stamp:
+            self.clear()
+            self.put("fingerprint", stamp)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def clear(self) -> None:
+        with self.db:
+            for table in _TABLES:
+                self.db.execute(f"delete from {table}")  # fixed table names, not input
+
+    # -- meta ----------------------------------------------------------------------------------------
+    def get(self, name: str) -> str | None:
+        row = self.db.execute("select value from meta where name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, name: str, value: str) -> None:
+        with self.db:
+            self.db.execute("insert or replace into meta (name, value) values (?, ?)", (name, value))
+
+    def drop(self, name: str) -> None:
+        with self.db:
+            self.db.execute("delete from meta where name = ?", (name,))
+
+    def age_hours(self, name: str) -> float | None:
+        """Hours since the timestamp stored under `name` (None when there is none)."""
+        stamp = self.get(name)
+        return None if stamp is None else (time.time() - float(stamp)) / 3600
+
+    def stamp(self, name: str) -> None:
+        self.put(name, str(time.time()))
+
+    # -- Notion pages --------------------------------------------------------------------------------
+    def pages(self) -> tuple[list[VocEntry], list[SkippedEntry]]:
+        entries: list[VocEntry] = []
+        skipped: list[SkippedEntry] = []
+        for kind, body in self.db.execute("select kind, body from pages order by page_id"):
+            if kind == "entry":
+                entries.append(VocEntry.model_validate_json(body))
+            else:
+                skipped.append(SkippedEntry.model_validate_json(body))
+        return entries, skipped
+
+    def page_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("select page_id from pages")}
+
+    def cached_entry(self, page_id: str) -> VocEntry | None:
+        row = self.db.execute("select body from pages where page_id = ? and kind = 'entry'", (page_id,)).fetchone()
+        return None if row is None else VocEntry.model_validate_json(row[0])
+
+    def replace_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
+        with self.db:
+            self.db.execute("delete from pages")
+            self.db.executemany("insert into pages values (?, ?, ?)", [_page_row(i) for i in items])
+
+    def upsert_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
+        with self.db:
+            self.db.executemany("insert or replace into pages values (?, ?, ?)", [_page_row(i) for i in items])
+
+    def drop_pages(self, page_ids: Iterable[str]) -> None:
+        with self.db:
+            self.db.executemany("delete from pages where page_id = ?", [(p,) for p in page_ids])
+
+    # -- Jira issues ---------------------------------------------------------------------------------
+    def issues(self) -> list[ActualIssue]:
+        rows = self.db.execute("select body from issues order by cast(id as integer), id")
+        return [ActualIssue.model_validate_json(body) for (body,) in rows]
+
+    def replace_issues(self, issues: Iterable[ActualIssue]) -> None:
+        with self.db:
+            self.db.execute("delete from issues")
+            self.db.executemany("insert into issues values (?, ?)", [(i.id, i.model_dump_json()) for i in issues])
+
+    def upsert_issues(self, issues: Iterable[ActualIssue]) -> None:
+        with self.db:
+            rows = [(i.id, i.model_dump_json()) for i in issues]
+            self.db.executemany("insert or replace into issues values (?, ?)", rows)
+
+    # -- remote links cxsync wrote -------------------------------------------------------------------
+    def links(self, key: str) -> dict[str, dict[str, Any]] | None:
+        """The issue's links as Jira returns them (global id → link), when the whole set is known."""
+        if self.db.execute("select 1 from link_sets where issue_key = ?", (key,)).fetchone() is None:
+            return None
+        rows = self.db.execute("select global_id, url, title from links where issue_key = ?", (key,))
+        return {gid: {"globalId": gid, "object": {"url": url, "title": title}} for gid, url, title in rows}
+
+    def know_links(self, key: str, links: dict[str, dict[str, Any]]) -> None:
+        """Record the complete set of an issue's links (as read from Jira, or all written at create)."""
+        with self.db:
+            self.db.execute("delete from links where issue_key = ?", (key,))
+            self.db.execute("insert or replace into link_sets values (?)", (key,))
+            rows = [(key, gid, *_url_title(link)) for gid, link in links.items()]
+            self.db.executemany("insert into links values (?, ?, ?, ?)", rows)
+
+    def linked(self, key: str, link: RemoteLinkSpec) -> None:
+        with self.db:
+            self.db.execute(
+                "insert or replace into links values (?, ?, ?, ?)", (key, link.global_id, link.url, link.title)
+            )
+
+    def unlinked(self, key: str, global_id: str) -> None:
+        with self.db:
+            self.db.execute("delete from links where issue_key = ? and global_id = ?", (key, global_id))
+
+
+def _page_row(item: VocEntry | SkippedEntry) -> tuple[str, str, str]:
+    kind = "entry" if isinstance(item, VocEntry) else "skipped"
+    return item.page_id, kind, item.model_dump_json()
+
+
+def _url_title(link: dict[str, Any]) -> tuple[str, str]:
+    target = link.get("object") or {}
+    return str(target.get("url") or ""), str(target.get("title") or "")
+
+
+def mapping_fingerprint(parts: dict[str, Any]) -> str:
+    """A stable text naming what the cached data was read with (mapping, data source, Jira site)."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,217 @@
+"""Read Notion and Jira incrementally through the local cache, and settle the cache after writing.
+
+A scheduled sync must cost what changed, not what exists. Notion is queried for pages edited since
+a watermark: `last_edited_time` is rounded down to the minute, so the watermark is the minute of the
+server's clock (its Date header) when the read began, and that minute is read again next time. Jira
+is searched for cxsync issues updated since its watermark, taken a search lag plus a minute before the
+read began (search is eventually consistent). A full scan — the first run, `--full`, a changed
+mapping, a lost cache, or every `CXSYNC_FULL_SCAN_HOURS` (default 24) — reads everything and finds
+entries that left Notion (archived, deleted or untagged) since the last one.
+
+After a run that wrote, `settle` reads the run's own window once more, so the watermarks move past
+cxsync's own writes (a no-op resync then reads almost nothing) without missing edits people made
+while the run was writing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cxsync.adapters.jira_tracker import JiraTracker
+from cxsync.adapters.notion_source import NotionSource
+from cxsync.adapters.pacing import CLOCK
+from cxsync.apply import search_lag_seconds
+from cxsync.cache import SyncCache
+from cxsync.models import ActualIssue, RemoteLinkSpec, SkippedEntry, VocEntry
+from cxsync.plan import Departed
+
+NOTION_MARK = "notion.watermark"
+NOTION_FULL_AT = "notion.full_at"
+JIRA_MARK = "jira.watermark"
+JIRA_FULL_AT = "jira.full_at"
+
+
+def full_scan_hours() -> float:
+    return float(os.environ.get("CXSYNC_FULL_SCAN_HOURS", "24"))
+
+
+@dataclass
+class ReadStats:
+    notion_mode: str = "full"  # or "incremental"
+    jira_mode: str = "full"
+    pages_read: int = 0
+    issues_read: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Inputs:
+    entries: list[VocEntry]
+    skipped: list[SkippedEntry]
+    issues: list[ActualIssue]
+    departed: list[Departed] = field(default_factory=list)
+    stats: ReadStats = field(default_factory=ReadStats)
+
+
+class IncrementalReader:
+    def __init__(self, notion: NotionSource, jira: JiraTracker, cache: SyncCache, *, full: bool = False) -> None:
+        self.notion = notion
+        self.jira = jira
+        self.cache = cache
+        self.full = full
+        self._notion_window: datetime | None = None  # where this run's Notion read began
+        self._jira_window: float | None = None
+        self.last_jira_write: float | None = None  # CLOCK.monotonic() of the latest Jira write
+        self.wrote_notion = False
+
+    # -- reading -------------------------------------------------------------------------------------
+    def read(self) -> Inputs:
+        stats = ReadStats()
+        entries, skipped, departed = self._read_notion(stats)
+        issues = self._read_jira(stats)
+        return Inputs(entries, skipped, issues, departed, stats)
+
+    @property
+    def links_from_cache(self) -> bool:
+        """On a full scan, the links of changed groups are read from Jira rather than trusted from the cache."""
+        return not self.full
+
+    def _due(self, stamp_name: str, mark_name: str) -> bool:
+        age = self.cache.age_hours(stamp_name)
+        return self.full or self.cache.get(mark_name) is None or age is None or age >= full_scan_hours()
+
+    def _read_notion(self, stats: ReadStats) -> tuple[list[VocEntry], list[SkippedEntry], list[Departed]]:
+        self.notion.check_schema()  # its answer carries the server time the window starts from
+        began = _minute(self.notion.server_time or datetime.now(UTC))
+        since = self.cache.get(NOTION_MARK)
+        departed: list[Departed] = []
+        if self._due(NOTION_FULL_AT, NOTION_MARK) or since is None:
+            entries, skipped = self.notion.read()
+            stats.pages_read = len(entries) + len(skipped)
+            departed = self._left_notion({e.page_id for e in entries} | {s.page_id for s in skipped})
+            self.cache.replace_pages([*entries, *skipped])
+            self.cache.stamp(NOTION_FULL_AT)
+        else:
+            stats.notion_mode = "incremental"
+            stats.pages_read, departed = self._apply_edits(datetime.fromisoformat(since))
+            entries, skipped = self.cache.pages()
+        self.cache.put(NOTION_MARK, began.isoformat())
+        self._notion_window = began
+        return entries, skipped, departed
+
+    def _left_notion(self, present: set[str]) -> list[Departed]:
+        gone = self.cache.page_ids() - present
+        departed = []
+        for page_id in sorted(gone):
+            entry = self.cache.cached_entry(page_id)
+            if entry is not None:
+                departed.append(
+                    _departed(
+                        entry,
+                        "no longer in Notion with a need tag (archived, deleted or untagged)",
+                        "Notion에서 사라졌거나 니즈 태그가 없어졌습니다 (보관, 삭제 또는 태그 해제)",
+                    )
+                )
+        return departed
+
+    def _apply_edits(self, since: datetime) -> tuple[int, list[Departed]]:
+        """Fold the pages edited since `since` into the cache; untagged ones leave it."""
+        read = 0
+        keep: list[VocEntry | SkippedEntry] = []
+        departed: list[Departed] = []
+        for page in self.notion.edited_pages(since):
+            read += 1
+            if self.notion.is_tagged(page):
+                keep.append(self.notion.to_entry(page))
+                continue
+            previous = self.cache.cached_entry(str(page.get("id")))
+            if previous is not None:
+                departed.append(_departed(previous, "its need tag was removed", "니즈 태그가 제거되었습니다"))
+        self.cache.upsert_pages(keep)
+        self.cache.drop_pages(d.page_id for d in departed)
+        return read, departed
+
+    def _read_jira(self, stats: ReadStats) -> list[ActualIssue]:
+        self.jira.field_ids()
+        began = self.jira.now() - search_lag_seconds() - 60
+        since = self.cache.get(JIRA_MARK)
+        if self._due(JIRA_FULL_AT, JIRA_MARK) or since is None:
+            issues = self.jira.managed_issues()
+            stats.issues_read = len(issues)
+            self.cache.replace_issues(issues)
+            self.cache.stamp(JIRA_FULL_AT)
+        else:
+            stats.jira_mode = "incremental"
+            changed = self.jira.managed_issues(updated_since=float(since))
+            stats.issues_read = len(changed)
+            self.cache.upsert_issues(changed)
+            issues = self.cache.issues()
+            if self.jira.count_managed() != len(issues):  # one was deleted or moved away: look at all
+                stats.jira_mode = "full"
+                issues = self.jira.managed_issues()
+                stats.issues_read += len(issues)
+                self.cache.replace_issues(issues)
+        self.cache.put(JIRA_MARK, repr(began))
+        self._jira_window = began
+        return issues
+
+    # -- links ---------------------------------------------------------------------------------------
+    def read_links(self, key: str) -> dict[str, dict[str, Any]]:
+        """An issue's remote links: from the cache when it knows them all, else from Jira (then cached)."""
+        known = self.cache.links(key) if self.links_from_cache else None
+        if known is None:
+            known = self.jira.remote_links(key)
+            self.cache.know_links(key, known)
+        return known
+
+    # -- while and after writing ---------------------------------------------------------------------
+    def write(self, kind: str, target: str, payload: Any, outcome: str, detail: str = "", group_id: str = "") -> None:
+        """Told about every write apply makes (a `cxsync.apply.WriteRecorder`)."""
+        if kind != "writeback":
+            self.last_jira_write = CLOCK.monotonic()
+        if outcome != "ok":
+            if "HTTP 404" in detail and kind in ("update", "link", "unlink", "record"):
+                self.cache.drop(JIRA_FULL_AT)  # an issue cxsync knew is gone: rescan Jira next time
+            return
+        if kind == "create":
+            self.cache.know_links(target, {})
+        elif kind == "link":
+            self.cache.linked(target, RemoteLinkSpec.model_validate(payload))
+        elif kind == "unlink":
+            self.cache.unlinked(target, str(payload))
+        else:
+            self.wrote_notion = self.wrote_notion or kind == "writeback"
+
+    def settle(self) -> None:
+        """Re-read this run's windows so the watermarks pass cxsync's own writes.
+
+        Jira's search may not show the last few seconds of writes yet; it need not wait for them: the
+        next Jira window starts a search lag and a minute before this re-read, so it reads them again.
+        """
+        if self.wrote_notion and self._notion_window is not None:
+            began = _minute(self.notion.server_time or datetime.now(UTC))
+            self._apply_edits(self._notion_window)
+            self.cache.put(NOTION_MARK, began.isoformat())
+        if self.last_jira_write is not None and self._jira_window is not None:
+            mark = self.jira.now() - search_lag_seconds() - 60
+            self.cache.upsert_issues(self.jira.managed_issues(updated_since=self._jira_window))
+            self.cache.put(JIRA_MARK, repr(mark))
+
+def _minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def _departed(entry: VocEntry, reason_en: str, reason_ko: str) -> Departed:
+    return Departed(
+        page_id=entry.page_id,
+        url=entry.url,
+        text=entry.text[:120],
+        jira_key=entry.jira_key,
+        reason_en=reason_en,
+        reason_ko=reason_ko,
+    )
