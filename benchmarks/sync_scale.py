@@ -121,9 +121,9 @@ class SimClock:
 
 # -- the sandbox process ---------------------------------------------------------------------------------
 def serve(rows: int, offset: Synchronized[float], pipe: Connection) -> None:
-    from cxsync.sandbox.runner import JIRA_API_TOKEN, JIRA_EMAIL, NOTION_TOKEN
     from cxsync.sandbox.jira_server import JiraSandbox
     from cxsync.sandbox.notion_server import NotionSandbox
+    from cxsync.sandbox.runner import JIRA_API_TOKEN, JIRA_EMAIL, NOTION_TOKEN
 
     clock = SimClock(offset)
     seed = synthetic_seed(rows)

@@ -198,7 +198,7 @@ class IncrementalReader:
             self._apply_edits(self._notion_window)
             self.cache.put(NOTION_MARK, began.isoformat())
         if self.last_jira_write is not None and self._jira_window is not None:
-            mark = self.jira.now() - search_lag_seconds() - 60
+            mark = self.jira.now(fresh=True) - search_lag_seconds() - 60  # Notion writes may have taken hours
             self.cache.upsert_issues(self.jira.managed_issues(updated_since=self._jira_window))
             self.cache.put(JIRA_MARK, repr(mark))
 

@@ -12,6 +12,7 @@ from cxsync.config import LoadedMapping
 from cxsync.desired import build_desired, sha
 from cxsync.diff import LinkReader, plan_create, plan_skip, plan_update
 from cxsync.drift import find_drift
+from cxsync.grouping.memo import Store, memoized
 from cxsync.grouping.methods import build_grouper
 from cxsync.grouping.override_file import OverrideFile, load_override_file
 from cxsync.grouping.overrides import group_with_overrides
@@ -34,11 +35,12 @@ def make_plan(
     recreate_missing: bool = False,
     inputs: Inputs | None = None,
     read_links: LinkReader | None = None,
+    memo: Store | None = None,
 ) -> Plan:
     """`recreate_missing` allows creating a new issue for a group whose issue was deleted in Jira.
 
     `inputs` are what the incremental reader read (everything is read when None); `read_links` reads an
-    issue's remote links (from the cache when it knows them).
+    issue's remote links (from the cache when it knows them); `memo` keeps the last grouping.
     """
     mapping = loaded.mapping
     inputs = inputs or read_all(notion, jira)
@@ -48,8 +50,16 @@ def make_plan(
     by_group, duplicates = _index_by_group(managed, prefix)
     group_of_key = {issue.key: gid for gid, issue in by_group.items()}
     previous = {e.page_id: group_of_key[e.jira_key] for e in entries if e.jira_key in group_of_key}
-    grouper = build_grouper(mapping.grouping)
-    grouped = group_with_overrides(grouper, entries, previous, group_of_key, _override_file(loaded))
+    file = _override_file(loaded)
+    grouped = memoized(
+        memo,
+        lambda: group_with_overrides(build_grouper(mapping.grouping), entries, previous, group_of_key, file),
+        entries,
+        previous,
+        group_of_key,
+        file,
+        mapping.grouping,
+    )
     field_ids = jira.field_ids()
 
     groups: list[GroupPlan] = []

@@ -83,6 +83,7 @@ class Session:
                 recreate_missing=recreate_missing,
                 inputs=reader.read(),
                 read_links=reader.read_links,
+                memo=reader.cache,
             )
 
     def _settle(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cxsync.cache import SyncCache
-from tests.e2e import MAPPING, World, all_pages, open_world, text_of
+from e2e import MAPPING, World, all_pages, open_world, text_of
 
 
 @pytest.fixture

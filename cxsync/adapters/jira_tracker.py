@@ -151,9 +151,9 @@ class JiraTracker:
             window = f' AND updated >= "-{minutes}m"'
         return self.search(f"{self._managed_jql()}{window} ORDER BY created ASC")
 
-    def now(self) -> float:
-        """The server's time as of its latest answer (asks serverInfo when nothing was answered yet)."""
-        if self.server_time is None:
+    def now(self, *, fresh: bool = False) -> float:
+        """The server's time as of its latest answer; `fresh` (or no answer yet) asks serverInfo."""
+        if fresh or self.server_time is None:
             info = self._call(self.jira.server_info)
             self.server_time = _epoch(info.get("serverTime")) or self.server_time
         if self.server_time is None:

@@ -21,6 +21,7 @@ from cxsync.reports.drift_view import drift_html
 from cxsync.reports.html_parts import (
     cards,
     controls,
+    departed_list,
     group_article,
     h,
     metric_buttons,
@@ -78,7 +79,7 @@ def _body(view: PlanView, lang: str, title: str) -> str:
         f'<div id="chart"><p class="muted">{h(t(lang, "html.no_script"))}</p></div></section>'
         f'<section id="groups"><h2>{h(t(lang, "html.groups"))}</h2>{controls(view, lang)}'
         f'<div id="group-list">{articles}</div></section>'
-        f"{skipped_table(plan, lang)}{orphan_list(plan, lang)}{drift_html(plan, lang)}"
+        f"{skipped_table(plan, lang)}{orphan_list(plan, lang)}{departed_list(plan, lang)}{drift_html(plan, lang)}"
         f"<footer>{h(t(lang, 'html.footer', version=__version__))}</footer>"
     )
 

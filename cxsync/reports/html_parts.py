@@ -141,3 +141,13 @@ def orphan_list(plan: Plan, lang: str) -> str:
         for o in plan.orphans
     )
     return f"<h2>{h(t(lang, 'orphans'))}</h2><ul>{items}</ul>"
+
+
+def departed_list(plan: Plan, lang: str) -> str:
+    if not plan.departed:
+        return ""
+    items = "".join(
+        f"<li>{href(d.url, d.page_id)} ({h(d.jira_key or '-')}): {h(d.reason_ko if lang == 'ko' else d.reason_en)}</li>"
+        for d in plan.departed
+    )
+    return f"<h2>{h(t(lang, 'departed'))}</h2><ul>{items}</ul>"

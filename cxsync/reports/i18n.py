@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from cxsync.plan import Plan
 
 Lang = Literal["ko", "en"]
 
@@ -38,6 +41,10 @@ TEXT: dict[str, dict[str, str]] = {
         "not_saved": "Note: without --out, `cxsync apply` plans again and may act on newer data.",
         "skipped_entries": "Skipped Notion entries",
         "orphans": "Issues whose evidence is gone (left alone)",
+        "departed": "Requests that left Notion (their demand leaves their group)",
+        "reads": "Read: Notion {notion} ({pages} pages), Jira {jira} ({issues} issues)",
+        "reads.full": "in full",
+        "reads.incremental": "changes only",
         "drift": "Groups merged or split since the last run",
         "drift.merge": "merge → {issue} ({group}): requests of {n} previous groups are now in one",
         "drift.split": "split ← {issue} ({group}): its requests are now in {n} groups",
@@ -114,6 +121,10 @@ TEXT: dict[str, dict[str, str]] = {
         "not_saved": "참고: --out 없이 `cxsync apply`를 실행하면 계획을 다시 세우므로 그 사이 바뀐 데이터로 실행될 수 있습니다.",
         "skipped_entries": "건너뛴 Notion 항목",
         "orphans": "근거가 사라진 이슈 (그대로 둡니다)",
+        "departed": "Notion에서 빠진 요청 (그룹의 수요에서 제외됩니다)",
+        "reads": "읽기: Notion {notion} (페이지 {pages}개), Jira {jira} (이슈 {issues}개)",
+        "reads.full": "전체",
+        "reads.incremental": "변경분만",
         "drift": "지난 실행 이후 합쳐지거나 나뉜 그룹",
         "drift.merge": "병합 → {issue} ({group}): 이전 그룹 {n}개의 요청이 이제 한 그룹에 있습니다",
         "drift.split": "분리 ← {issue} ({group}): 요청이 이제 그룹 {n}개에 나뉘어 있습니다",
@@ -332,3 +343,16 @@ _HTML_TEXT: dict[str, dict[str, str]] = {
 }
 for _lang, _table in _HTML_TEXT.items():
     TEXT[_lang].update(_table)
+
+
+def reads_line(plan: Plan, lang: str) -> str:
+    """How the plan's inputs were read: everything, or only what changed since the last run."""
+    reads = plan.reads
+    return t(
+        lang,
+        "reads",
+        notion=t(lang, f"reads.{reads.get('notion_mode', 'full')}"),
+        pages=reads.get("pages_read", 0),
+        jira=t(lang, f"reads.{reads.get('jira_mode', 'full')}"),
+        issues=reads.get("issues_read", 0),
+    )

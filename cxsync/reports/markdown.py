@@ -129,6 +129,12 @@ def _skipped(plan: Plan, lang: str) -> list[str]:
         lines += [f"#### {md(t(lang, 'orphans'))}", ""]
         lines += [f"- {md(o.key)} ({md(o.group_id)}): {md(o.reason)}" for o in plan.orphans]
         lines.append("")
+    if plan.departed:
+        lines += [f"#### {md(t(lang, 'departed'))}", ""]
+        for gone in plan.departed:
+            why = gone.reason_ko if lang == "ko" else gone.reason_en
+            lines.append(f"- {md_link(gone.page_id, gone.url)} ({md(gone.jira_key or '-')}): {md(why)}")
+        lines.append("")
     if plan.drift:
         lines += [f"#### {md(drift_heading(lang))}", ""]
         lines += [f"{'  ' * depth}- {md(text)}" for depth, text in drift_lines(plan, lang)]

@@ -15,7 +15,7 @@ from cxsync.adapters.counting import ApiCounter
 from cxsync.apply import ApplyResult
 from cxsync.plan import Plan
 from cxsync.reports.drift_view import drift_heading, drift_lines
-from cxsync.reports.i18n import SYMBOL, note, t
+from cxsync.reports.i18n import SYMBOL, note, reads_line, t
 from cxsync.reports.view import (
     GroupView,
     Mode,
@@ -128,6 +128,13 @@ def _print_skipped(console: Console, plan: Plan, lang: str) -> None:
         console.print(Text(t(lang, "orphans"), style="bold"))
         for orphan in plan.orphans:
             console.print(Text(f"  {orphan.key} ({orphan.group_id}): {note(lang, orphan.reason)}"))
+    if plan.departed:
+        console.print(Text(t(lang, "departed"), style="bold"))
+        for gone in plan.departed:
+            why = gone.reason_ko if lang == "ko" else gone.reason_en
+            console.print(Text(f"  - {gone.url or gone.page_id} ({gone.jira_key or '-'}): {why}"))
+    if plan.reads:
+        console.print(Text(reads_line(plan, lang), style="dim"))
     if plan.drift:
         console.print(Text(drift_heading(lang), style="bold"))
         for depth, line in drift_lines(plan, lang):
