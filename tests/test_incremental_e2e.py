@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e import MAPPING, World, all_pages, open_world, text_of
 
 from cxsync.cache import SyncCache
-from e2e import MAPPING, World, all_pages, open_world, text_of
 
 
 @pytest.fixture
