@@ -54,6 +54,8 @@ def print_plan(
             console.print(Text("#1 = " + t(lang, "reason.same_text.long"), style="dim"))
     _print_hidden(console, lang, view, shown, limit)
     _print_skipped(console, plan, lang)
+    if verbose and plan.reads:
+        console.print(Text(reads_line(plan, lang), style="dim"))
     _print_summary(console, plan, lang)
 
 
@@ -133,8 +135,6 @@ def _print_skipped(console: Console, plan: Plan, lang: str) -> None:
         for gone in plan.departed:
             why = gone.reason_ko if lang == "ko" else gone.reason_en
             console.print(Text(f"  - {gone.url or gone.page_id} ({gone.jira_key or '-'}): {why}"))
-    if plan.reads:
-        console.print(Text(reads_line(plan, lang), style="dim"))
     if plan.drift:
         console.print(Text(drift_heading(lang), style="bold"))
         for depth, line in drift_lines(plan, lang):
