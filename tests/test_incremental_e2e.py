@@ -19,6 +19,11 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
     yield from open_world(monkeypatch, tmp_path)
 
 
+@pytest.fixture(params=["cloud", "datacenter"])
+def any_world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
+    yield from open_world(monkeypatch, tmp_path, flavor=request.param)
+
+
 def _calls(world: World, since: int) -> dict[str, int]:
     """Requests each sandbox answered after index `since` of its log, by kind."""
     notion = world.boxes.notion.requests[since:]
@@ -42,7 +47,8 @@ def _tagged_pages(world: World) -> list[dict[str, Any]]:
     return [p for p in all_pages(world.notion()) if p["properties"]["니즈 태그"]["select"]]
 
 
-def test_a_noop_resync_reads_one_window_and_writes_nothing(world: World) -> None:
+def test_a_noop_resync_reads_one_window_and_writes_nothing(any_world: World) -> None:
+    world = any_world
     first = world.sync_json()
     assert first["reads"]["notion_mode"] == "full"
     for _ in range(2):
@@ -116,7 +122,8 @@ def test_untagged_entries_leave_at_once_and_trashed_ones_on_a_full_scan(world: W
     assert not any(trash["id"].replace("-", "") in g for g in links)
 
 
-def test_a_status_change_in_jira_is_written_back_by_an_incremental_run(world: World) -> None:
+def test_a_status_change_in_jira_is_written_back_by_an_incremental_run(any_world: World) -> None:
+    world = any_world
     world.sync_json()
     page = _tagged_pages(world)[2]
     key = text_of(page, "Jira 키")
