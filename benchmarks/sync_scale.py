@@ -13,7 +13,8 @@ Notion's limit is 3 requests/s, so the first sync of 100,000 rows needs over nin
 The sandboxes and cxsync therefore share a simulated clock: the Notion sandbox enforces 3 requests/s
 (burst 3) by it, cxsync's pacer waits on it, and waiting only advances it. Everything else — HTTP,
 JSON, grouping, SQLite — takes real time, which the clock also counts. "Wall" is that simulated time;
-the floor is the lower bound of Notion calls ÷ 3. The sandboxes run in their own process; each sync
+the floor is the lower bound of Notion calls ÷ 3. Runs start an hour apart on that clock, as on an
+hourly schedule. The sandboxes run in their own process; each sync
 runs in a fresh process, so its peak RSS is cxsync's alone.
 """
 
@@ -209,7 +210,9 @@ def measure(rows: int) -> list[dict[str, Any]]:
     state = tempfile.mkdtemp(prefix="cxsync-scale-")
     env |= {"CXSYNC_STATE_DIR": state, "CXSYNC_NOTION_RPS": str(NOTION_RPS), "CXSYNC_JIRA_SEARCH_LAG": str(SEARCH_LAG)}
     results = []
+    clock = SimClock(offset)
     for name, reads in (("first sync", rows), ("no-op resync", 0), ("1% edited", rows // 100)):
+        clock.sleep(3600)  # runs are scheduled an hour apart
         if name == "1% edited":
             here.send("edit")
             here.recv()

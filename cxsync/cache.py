@@ -7,9 +7,12 @@ mapping (or this file's format) changes, or the file is lost, the next run simpl
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -159,3 +162,18 @@ def mapping_fingerprint(parts: dict[str, Any]) -> str:
     """A stable text naming what the cached data was read with (mapping, data source, Jira site)."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def private_copy(mapping: str) -> Path:
+    """A consistent snapshot of the mapping's cache in a temporary file (SQLite's online backup)."""
+    folder = tempfile.mkdtemp(prefix="cxsync-preview-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    target = Path(folder) / f"{mapping}.cache.sqlite"
+    source_path = state_dir() / f"{mapping}.cache.sqlite"
+    if source_path.exists():
+        source, copy = sqlite3.connect(source_path, timeout=30), sqlite3.connect(target)
+        with copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+    return target

@@ -190,7 +190,8 @@ def plan(
 ) -> None:
     """Show what a sync would do. Reads Notion and Jira, writes nothing."""
     session = state.session(mapping_path, verbose, full)
-    the_plan = session.plan(recreate_missing=recreate_missing)
+    with session.preview():
+        the_plan = session.plan(recreate_missing=recreate_missing)
     if out_path:
         Path(out_path).write_text(the_plan.model_dump_json(indent=2), encoding="utf-8")
     _show(state, session, the_plan, fmt, verbose=verbose, mode="plan")
@@ -221,7 +222,8 @@ def report(
 ) -> None:
     """Demand by group for the weekly VoC review, from Notion and Jira as they are now. Writes nothing."""
     session = state.session(mapping_path, verbose, full)
-    the_plan = session.plan()
+    with session.preview():
+        the_plan = session.plan()
     _show(state, session, the_plan, fmt, verbose=verbose, mode="report")
     if html_path:
         _write_html(state, the_plan, html_path, "report")

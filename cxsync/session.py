@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.jira_tracker import JiraTracker
@@ -14,9 +15,9 @@ from cxsync.adapters.notion_source import NotionSource
 from cxsync.adapters.pacing import RetryBudget
 from cxsync.apply import ApplyResult, Recorders, apply_plan
 from cxsync.audit import AuditLog
-from cxsync.cache import SyncCache, mapping_fingerprint
+from cxsync.cache import SyncCache, mapping_fingerprint, private_copy
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
-from cxsync.errors import CxsyncError
+from cxsync.errors import BusyError, CxsyncError
 from cxsync.incremental import IncrementalReader
 from cxsync.journal import Journal, state_dir
 from cxsync.lock import run_lock
@@ -35,6 +36,7 @@ class Session:
     _jira: JiraTracker | None = None
     progress: Progress | None = None
     full: bool = False  # read everything instead of what changed since the last run
+    private_cache: bool = False  # read through a copy of the cache, leaving a running sync's watermarks alone
     _reader: IncrementalReader | None = None
 
     def __post_init__(self) -> None:
@@ -63,7 +65,8 @@ class Session:
                 "notion": notion_credentials(os.environ).base_url,
                 "jira": jira_credentials(os.environ).url,
             }
-            cache = SyncCache(self.loaded.name, mapping_fingerprint(parts))
+            path = private_copy(self.loaded.name) if self.private_cache else None
+            cache = SyncCache(self.loaded.name, mapping_fingerprint(parts), path)
             self._reader = IncrementalReader(self.notion, self.jira, cache, full=self.full)
         return self._reader
 
@@ -98,6 +101,16 @@ class Session:
         self.check_credentials()
         entries, _ = self.notion.read()
         return notices(self.jira.managed_issues(), entries, self.loaded.mapping.jira, since)
+
+    def preview(self) -> AbstractContextManager[Any]:
+        """For plan and report: the run lock when it is free; while a sync holds it, a private copy of
+        the cache, so the preview can neither disturb the sync's watermarks nor be refused."""
+        stack = ExitStack()
+        try:
+            stack.enter_context(self.locked())
+        except BusyError:
+            self.private_cache = True
+        return stack
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold this mapping's run lock (for plan + apply together)."""

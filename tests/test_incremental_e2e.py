@@ -12,6 +12,7 @@ import pytest
 from e2e import MAPPING, World, all_pages, open_world, text_of
 
 from cxsync.cache import SyncCache
+from cxsync.lock import run_lock
 
 
 @pytest.fixture
@@ -163,3 +164,16 @@ def test_the_cache_starts_empty_when_the_mapping_changes(tmp_path: Path) -> None
     cache.close()
     assert SyncCache("m", "one", tmp_path / "c.sqlite").get("notion.watermark") is not None
     assert SyncCache("m", "two", tmp_path / "c.sqlite").get("notion.watermark") is None
+
+
+def test_a_preview_during_a_running_sync_leaves_the_sync_cache_alone(world: World) -> None:
+    world.sync_json()
+    cache_file = next(world.state_dir.glob("*.cache.sqlite"))
+    before = cache_file.read_bytes()
+    page = _tagged_pages(world)[0]
+    world.boxes.notion.edit_page(page["id"], {"ARR": 55_000_000})
+    with run_lock(world.state_dir / "voc-ko.lock"):  # a sync is running
+        plan = world.plan_json()
+    assert plan["updated"] == 1  # the preview saw the edit
+    assert cache_file.read_bytes() == before  # and read it through a private copy
+    assert world.sync_json()["updated"] == 1  # the real run still sees it
