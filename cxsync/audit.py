@@ -116,6 +116,8 @@ class AuditLog:
             orphans=[o.model_dump() for o in plan.orphans],
             drift=[d.model_dump() for d in plan.drift],
             watermark=plan.fingerprint,
+            reads=dict(plan.reads),
+            departed=[{"page_id": d.page_id, "jira_key": d.jira_key, "reason": d.reason_en} for d in plan.departed],
             planned=plan.summary(),
         )
         for group in plan.groups:
