@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from cxsync.plan import Member, Plan
-from cxsync.reports.i18n import SYMBOL, note, reason, t
+from cxsync.reports.i18n import SYMBOL, note, reason, t, why
 from cxsync.reports.view import GroupView, PlanView, change_lines, jira_link, notes, quote, revenue_text, safe_url
 
 OPEN_EVIDENCE = 3  # the top groups show their quotes without a click
@@ -147,7 +147,7 @@ def departed_list(plan: Plan, lang: str) -> str:
     if not plan.departed:
         return ""
     items = "".join(
-        f"<li>{href(d.url, d.page_id)} ({h(d.jira_key or '-')}): {h(d.reason_ko if lang == 'ko' else d.reason_en)}</li>"
+        f"<li>{href(d.url, d.page_id)} ({h(d.jira_key or '-')}): {h(why(d, lang))}</li>"
         for d in plan.departed
     )
     return f"<h2>{h(t(lang, 'departed'))}</h2><ul>{items}</ul>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from cxsync.plan import Plan
@@ -356,3 +356,8 @@ def reads_line(plan: Plan, lang: str) -> str:
         jira=t(lang, f"reads.{reads.get('jira_mode', 'full')}"),
         issues=reads.get("issues_read", 0),
     )
+
+
+def why(item: Any, lang: str) -> str:
+    """The reason of a skipped or departed entry, in the report's language."""
+    return str(item.reason_ko if lang == "ko" else item.reason_en)

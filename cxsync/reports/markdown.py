@@ -11,7 +11,7 @@ from urllib.parse import quote as url_quote
 
 from cxsync.plan import Plan
 from cxsync.reports.drift_view import drift_heading, drift_lines
-from cxsync.reports.i18n import SYMBOL, t
+from cxsync.reports.i18n import SYMBOL, t, why
 from cxsync.reports.view import (
     GroupView,
     Mode,
@@ -118,25 +118,17 @@ def _details(view: PlanView, rows: list[GroupView], lang: str, verbose: bool) ->
 
 
 def _skipped(plan: Plan, lang: str) -> list[str]:
-    lines: list[str] = []
-    if plan.skipped:
-        lines += [f"#### {md(t(lang, 'skipped_entries'))}", ""]
-        for skipped in plan.skipped:
-            why = skipped.reason_ko if lang == "ko" else skipped.reason_en
-            lines.append(f"- {md_link(skipped.page_id, skipped.url)}: {md(why)}")
-        lines.append("")
-    if plan.orphans:
-        lines += [f"#### {md(t(lang, 'orphans'))}", ""]
-        lines += [f"- {md(o.key)} ({md(o.group_id)}): {md(o.reason)}" for o in plan.orphans]
-        lines.append("")
-    if plan.departed:
-        lines += [f"#### {md(t(lang, 'departed'))}", ""]
-        for gone in plan.departed:
-            why = gone.reason_ko if lang == "ko" else gone.reason_en
-            lines.append(f"- {md_link(gone.page_id, gone.url)} ({md(gone.jira_key or '-')}): {md(why)}")
-        lines.append("")
-    if plan.drift:
-        lines += [f"#### {md(drift_heading(lang))}", ""]
-        lines += [f"{'  ' * depth}- {md(text)}" for depth, text in drift_lines(plan, lang)]
-        lines.append("")
-    return lines
+    skipped = [f"- {md_link(s.page_id, s.url)}: {md(why(s, lang))}" for s in plan.skipped]
+    orphans = [f"- {md(o.key)} ({md(o.group_id)}): {md(o.reason)}" for o in plan.orphans]
+    departed = [f"- {md_link(d.page_id, d.url)} ({md(d.jira_key or '-')}): {md(why(d, lang))}" for d in plan.departed]
+    drift = [f"{'  ' * depth}- {md(text)}" for depth, text in drift_lines(plan, lang)]
+    return [
+        *_section(t(lang, "skipped_entries"), skipped),
+        *_section(t(lang, "orphans"), orphans),
+        *_section(t(lang, "departed"), departed),
+        *_section(drift_heading(lang), drift),
+    ]
+
+
+def _section(title: str, rows: list[str]) -> list[str]:
+    return [f"#### {md(title)}", "", *rows, ""] if rows else []

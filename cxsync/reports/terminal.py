@@ -15,7 +15,7 @@ from cxsync.adapters.counting import ApiCounter
 from cxsync.apply import ApplyResult
 from cxsync.plan import Plan
 from cxsync.reports.drift_view import drift_heading, drift_lines
-from cxsync.reports.i18n import SYMBOL, note, reads_line, t
+from cxsync.reports.i18n import SYMBOL, note, reads_line, t, why
 from cxsync.reports.view import (
     GroupView,
     Mode,
@@ -121,24 +121,23 @@ def _print_hidden(console: Console, lang: str, view: PlanView, shown: list[Group
 
 
 def _print_skipped(console: Console, plan: Plan, lang: str) -> None:
-    if plan.skipped:
-        console.print(Text(t(lang, "skipped_entries"), style="bold"))
-        for skipped in plan.skipped:
-            why = skipped.reason_ko if lang == "ko" else skipped.reason_en
-            console.print(Text(f"  ! {skipped.url or skipped.page_id}: {why}"))
-    if plan.orphans:
-        console.print(Text(t(lang, "orphans"), style="bold"))
-        for orphan in plan.orphans:
-            console.print(Text(f"  {orphan.key} ({orphan.group_id}): {note(lang, orphan.reason)}"))
-    if plan.departed:
-        console.print(Text(t(lang, "departed"), style="bold"))
-        for gone in plan.departed:
-            why = gone.reason_ko if lang == "ko" else gone.reason_en
-            console.print(Text(f"  - {gone.url or gone.page_id} ({gone.jira_key or '-'}): {why}"))
-    if plan.drift:
-        console.print(Text(drift_heading(lang), style="bold"))
-        for depth, line in drift_lines(plan, lang):
-            console.print(Text("  " * (depth + 1) + ("- " if depth else "") + line))
+    sections = [
+        (t(lang, "skipped_entries"), [f"  ! {s.url or s.page_id}: {why(s, lang)}" for s in plan.skipped]),
+        (t(lang, "orphans"), [f"  {o.key} ({o.group_id}): {note(lang, o.reason)}" for o in plan.orphans]),
+        (
+            t(lang, "departed"),
+            [f"  - {d.url or d.page_id} ({d.jira_key or '-'}): {why(d, lang)}" for d in plan.departed],
+        ),
+        (
+            drift_heading(lang),
+            ["  " * (depth + 1) + ("- " if depth else "") + line for depth, line in drift_lines(plan, lang)],
+        ),
+    ]
+    for title, lines in sections:
+        if lines:
+            console.print(Text(title, style="bold"))
+            for line in lines:
+                console.print(Text(line))
 
 
 def _print_summary(console: Console, plan: Plan, lang: str) -> None:
