@@ -44,19 +44,68 @@ sys.path.insert(0, str(ROOT))
 NOTION_RPS = 3.0
 SEARCH_LAG = 5.0
 TAGS = ["데이터 내보내기", "데이터 가져오기", "알림", "권한 관리", "연동", "모바일", "리포트", "결제", "검색", "자동화"]
-OBJECTS_KO = ["결제 내역", "상담 기록", "고객 목록", "매출 리포트", "첨부 파일", "사용자 권한", "알림 설정", "태그 목록",
-              "팀 일정", "청구서", "로그인 기록", "설문 결과", "재고 현황", "주문 내역", "예약 목록", "계약서"]
-OBJECTS_EN = ["payment history", "chat transcripts", "customer list", "revenue report", "attachments", "user roles",
-              "notification settings", "tag list", "team calendar", "invoices", "login history", "survey results",
-              "inventory", "order history", "bookings", "contracts"]
+OBJECTS_KO = [
+    "결제 내역",
+    "상담 기록",
+    "고객 목록",
+    "매출 리포트",
+    "첨부 파일",
+    "사용자 권한",
+    "알림 설정",
+    "태그 목록",
+    "팀 일정",
+    "청구서",
+    "로그인 기록",
+    "설문 결과",
+    "재고 현황",
+    "주문 내역",
+    "예약 목록",
+    "계약서",
+]
+OBJECTS_EN = [
+    "payment history",
+    "chat transcripts",
+    "customer list",
+    "revenue report",
+    "attachments",
+    "user roles",
+    "notification settings",
+    "tag list",
+    "team calendar",
+    "invoices",
+    "login history",
+    "survey results",
+    "inventory",
+    "order history",
+    "bookings",
+    "contracts",
+]
 FORMATS_KO = ["엑셀", "CSV", "PDF", "구글 시트", "슬랙", "이메일", "API", "웹훅"]
 FORMATS_EN = ["Excel", "CSV", "PDF", "Google Sheets", "Slack", "email", "the API", "a webhook"]
-ACTIONS_KO = ["내보내기", "자동으로 보내기", "매일 받기", "한 번에 옮기기", "필터해서 보기", "예약 전송하기", "공유하기"]
+ACTIONS_KO = [
+    "내보내기",
+    "자동으로 보내기",
+    "매일 받기",
+    "한 번에 옮기기",
+    "필터해서 보기",
+    "예약 전송하기",
+    "공유하기",
+]
 ACTIONS_EN = ["export", "send automatically", "get daily", "move in bulk", "filter and view", "schedule", "share"]
-STYLES_KO = ["{o}을 {f}로 {a} 기능이 필요해요", "{o} {f}로 {a} 가능한가요?", "{f}로 {o} {a} 할 수 있으면 좋겠습니다",
-             "혹시 {o}를 {f}로 {a} 방법 있을까요", "{o} {a} ({f}) 지원 부탁드립니다"]
-STYLES_EN = ["We need to {a} {o} to {f}", "Is there a way to {a} {o} via {f}?", "Please let us {a} our {o} to {f}",
-             "Can we {a} {o} with {f}? Our team asks every week", "{o}: {a} to {f} would save us hours"]
+STYLES_KO = [
+    "{o}을 {f}로 {a} 기능이 필요해요",
+    "{o} {f}로 {a} 가능한가요?",
+    "{f}로 {o} {a} 할 수 있으면 좋겠습니다",
+    "혹시 {o}를 {f}로 {a} 방법 있을까요",
+    "{o} {a} ({f}) 지원 부탁드립니다",
+]
+STYLES_EN = [
+    "We need to {a} {o} to {f}",
+    "Is there a way to {a} {o} via {f}?",
+    "Please let us {a} our {o} to {f}",
+    "Can we {a} {o} with {f}? Our team asks every week",
+    "{o}: {a} to {f} would save us hours",
+]
 
 
 # -- synthetic data ------------------------------------------------------------------------------------
@@ -137,8 +186,15 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection) -> None:
     jira.seed(seed)
     notion.start()
     jira.start()
-    pipe.send({"NOTION_BASE_URL": notion.base_url, "NOTION_TOKEN": NOTION_TOKEN, "JIRA_URL": jira.base_url,
-               "JIRA_EMAIL": JIRA_EMAIL, "JIRA_API_TOKEN": JIRA_API_TOKEN})
+    pipe.send(
+        {
+            "NOTION_BASE_URL": notion.base_url,
+            "NOTION_TOKEN": NOTION_TOKEN,
+            "JIRA_URL": jira.base_url,
+            "JIRA_EMAIL": JIRA_EMAIL,
+            "JIRA_API_TOKEN": JIRA_API_TOKEN,
+        }
+    )
     page_ids = [row["id"] for row in seed["notion"]["databases"][0]["rows"]]
     while True:
         command = pipe.recv()
@@ -148,6 +204,12 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection) -> None:
             for page_id in chosen:
                 notion.edit_page(page_id, {"ARR": rng.randrange(1, 1000) * 1_000_000})
             pipe.send(len(chosen))
+        elif command == "throttled":  # 429s answered since the last ask
+            pipe.send(
+                sum(1 for r in notion.requests if r.status == 429) + sum(1 for r in jira.requests if r.status == 429)
+            )
+            notion.requests.clear()
+            jira.requests.clear()
         elif command == "stop":
             notion.stop()
             jira.stop()
@@ -157,6 +219,7 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection) -> None:
 
 # -- one sync, in its own process ------------------------------------------------------------------------
 def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection) -> None:
+    os.environ.pop("CXSYNC_NOTION_RPS", None)  # cxsync's default pacing (2.9/s) against the sandbox's 3/s
     os.environ.update(env)
     from cxsync.adapters import pacing
     from cxsync.config import load_mapping
@@ -208,7 +271,7 @@ def measure(rows: int) -> list[dict[str, Any]]:
     server.start()
     env = here.recv()
     state = tempfile.mkdtemp(prefix="cxsync-scale-")
-    env |= {"CXSYNC_STATE_DIR": state, "CXSYNC_NOTION_RPS": str(NOTION_RPS), "CXSYNC_JIRA_SEARCH_LAG": str(SEARCH_LAG)}
+    env |= {"CXSYNC_STATE_DIR": state, "CXSYNC_JIRA_SEARCH_LAG": str(SEARCH_LAG)}
     results = []
     clock = SimClock(offset)
     for name, reads in (("first sync", rows), ("no-op resync", 0), ("1% edited", rows // 100)):
@@ -221,6 +284,8 @@ def measure(rows: int) -> list[dict[str, Any]]:
         worker.start()
         run = mine.recv()
         worker.join()
+        here.send("throttled")
+        run["throttled"] = here.recv()
         run |= {"name": name, "rows": rows, "bound": lower_bound(run, reads), "services": by_service(run["calls"])}
         results.append(run)
         print(json.dumps(_row_of(run), ensure_ascii=False), flush=True)
@@ -247,19 +312,20 @@ def _row_of(run: dict[str, Any]) -> dict[str, Any]:
         "rss_gib": round(run["rss_gib"], 2),
         "writes": run["writebacks"] + run["created"] + run["updated"] + run["links"],
         "failures": run["failures"],
+        "throttled": run.get("throttled", 0),
     }
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| rows | run | Notion calls (queries) | Jira calls | lower bound | calls ÷ bound | wall (sim) s | floor s | wall ÷ floor | CPU-side real s | peak RSS GiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| rows | run | Notion calls (queries) | Jira calls | of which 429 | lower bound | calls ÷ bound | wall (sim) s | floor s | wall ÷ floor | real s | peak RSS GiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in results:
         r = _row_of(run)
         lines.append(
             f"| {r['rows']:,} | {r['run']} | {r['notion_calls']:,} ({r['notion_queries']:,}) | {r['jira_calls']:,} | "
-            f"{r['bound']:,} | {r['ratio']} | {r['wall_s']:,} | {r['floor_s']:,} | {r['wall_vs_floor']} | "
+            f"{r['throttled']} | {r['bound']:,} | {r['ratio']} | {r['wall_s']:,} | {r['floor_s']:,} | {r['wall_vs_floor']} | "
             f"{r['real_s']:,} | {r['rss_gib']} |"
         )
     lines += ["", "Calls by kind:", ""]

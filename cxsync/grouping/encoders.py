@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cxsync.errors import ConfigError
+from cxsync.grouping.countcache import NAME, BlobStore, CountCache
 from cxsync.grouping.normalize import clean
 from cxsync.grouping.vectorize import text_features
 from cxsync.grouping.vectors import Vectors, split_common, with_embedding
@@ -30,23 +31,43 @@ COMMON_NGRAMS = 1024
 
 
 class NgramEncoder:
-    """Character n-gram TF-IDF (syllables and jamo letters): light, offline, Hangul, Latin and mixed."""
+    """Character n-gram TF-IDF (syllables and jamo letters): light, offline, Hangul, Latin and mixed.
+
+    With a `store`, each distinct text's n-gram counts are kept there between runs (`countcache`), so a
+    run counts only texts it has not seen; the vectors are the same with or without it.
+    """
+
+    def __init__(self, store: BlobStore | None = None) -> None:
+        self.store = store
+        self._cache: CountCache | None = None
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
-        rare, common = split_common(text_features(texts), COMMON_NGRAMS)
+        cache = self._count_cache()
+        features = text_features(texts, cache)
+        if self.store is not None and cache is not None and cache.changed:
+            self.store.put_blob(NAME, cache.to_bytes())
+        rare, common = split_common(features, COMMON_NGRAMS)
         return Vectors(rare, common)
+
+    def _count_cache(self) -> CountCache | None:
+        if self.store is None:
+            return None
+        if self._cache is None:
+            self._cache = CountCache.from_bytes(self.store.get_blob(NAME)) or CountCache()
+        return self._cache
 
 
 class HybridEncoder:
     """N-gram cosine and sentence-embedding cosine, mixed: `embedding_weight` goes to the embedding."""
 
-    def __init__(self, embed: Embed, embedding_weight: float) -> None:
+    def __init__(self, embed: Embed, embedding_weight: float, store: BlobStore | None = None) -> None:
         self.embed = embed
         self.embedding_weight = embedding_weight
+        self.ngrams = NgramEncoder(store)
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
         embedding = _unit_rows(self.embed([clean(t) or t for t in texts]))
-        return with_embedding(NgramEncoder().vectors(texts), embedding, self.embedding_weight)
+        return with_embedding(self.ngrams.vectors(texts), embedding, self.embedding_weight)
 
 
 def _unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:

