@@ -7,7 +7,7 @@ them). Thresholds are tuned on the tuning half and scored on the report half; no
 number of groups. "Mostly unique" sets take one text per label plus a few duplicate groups, to check
 precision where most requests are one-offs. Scale: synthetic sets of 1k/10k/100k (the labelled texts,
 lightly perturbed), each in a fresh process for an honest peak memory, plus +1,000 new entries on a
-100k assignment. Embedding methods and the MiniLM baseline run only where their packages are installed.
+100k assignment (a fresh grouper reading the n-gram count cache the full run wrote, and again without it). Embedding methods and the MiniLM baseline run only where their packages are installed.
 Embeddings are cached under benchmarks/.cache (texts hashed), so reruns are fast.
 """
 
@@ -21,6 +21,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from cxsync.config import GroupingSettings
+from cxsync.grouping.countcache import FileBlobStore
 from cxsync.grouping.encoders import HybridEncoder, NgramEncoder, e5_embed, usem3_embed
 from cxsync.grouping.exact import ExactTextGrouper
 from cxsync.grouping.methods import DEFAULT_THRESHOLDS, EMBEDDING_WEIGHTS, build_grouper
@@ -311,25 +313,70 @@ def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
         )
         for i, t in enumerate(texts)
     ]
-    grouper = build_grouper(GroupingSettings(method="tfidf", scope="all"))
-    start = time.perf_counter()
-    groups = grouper.group(items[:size], {})
-    full = time.perf_counter() - start
-    label = {e.page_id: g.id for g in groups for e in g.members}
-    result: dict[str, Any] = {
-        "size": size,
-        "seconds": full,
-        "groups": len(groups),
-        "scores": score([label[e.page_id] for e in items[:size]], labels[:size]).__dict__,
-    }
-    if incremental:
-        start = time.perf_counter()
-        after = grouper.group(items, label)
-        result["incremental_seconds"] = time.perf_counter() - start
-        moved = sum(1 for g in after for e in g.members if e.page_id in label and label[e.page_id] != g.id)
-        result["incremental_moved"] = moved
+    settings = GroupingSettings(method="tfidf", scope="all")
+    with tempfile.TemporaryDirectory() as state:
+        # The n-gram count cache lives in a directory, as it would in the sync's state directory; the
+        # full run starts without one (and writes it), the incremental run is a fresh grouper that reads it.
+        grouper = build_grouper(settings, counts=FileBlobStore(Path(state)))
+        start, cpu = time.perf_counter(), time.process_time()
+        groups = grouper.group(items[:size], {})
+        full, full_cpu = time.perf_counter() - start, time.process_time() - cpu
+        label = {e.page_id: g.id for g in groups for e in g.members}
+        result: dict[str, Any] = {
+            "size": size,
+            "seconds": full,
+            "cpu_seconds": full_cpu,
+            "groups": len(groups),
+            "scores": score([label[e.page_id] for e in items[:size]], labels[:size]).__dict__,
+        }
+        if incremental:
+            start, cpu = time.perf_counter(), time.process_time()
+            after = build_grouper(settings, counts=FileBlobStore(Path(state))).group(items, label)
+            result["incremental_seconds"] = time.perf_counter() - start
+            result["incremental_cpu_seconds"] = time.process_time() - cpu
+            moved = sum(1 for g in after for e in g.members if e.page_id in label and label[e.page_id] != g.id)
+            result["incremental_moved"] = moved
+            # The same run without the cache (every text counted again), for comparison.
+            start = time.perf_counter()
+            uncached = build_grouper(settings).group(items, label)
+            result["incremental_uncached_seconds"] = time.perf_counter() - start
+            result["incremental_cache_same"] = _fingerprint(uncached) == _fingerprint(after)
+            # As a scheduled sync runs it: a fresh process that reads the cache and the earlier assignment.
+            (Path(state) / "previous.json").write_text(json.dumps(label), encoding="utf-8")
+            command = [sys.executable, __file__, "--data", str(data), "--incremental-child", state]
+            command += ["--scale-child", str(size), "--incremental", str(incremental)]
+            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            fresh = json.loads(output.strip().splitlines()[-1])
+            result["incremental_fresh_seconds"] = fresh["seconds"]
+            result["incremental_fresh_same"] = fresh["fingerprint"] == _fingerprint(after)
     result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     return result
+
+
+def incremental_child(data: Path, size: int, incremental: int, state: Path) -> dict[str, Any]:
+    """Runs in a fresh process: `incremental` new entries on the assignment and count cache in `state`."""
+    texts, _ = synthetic(data, size + incremental, seed=size)
+    items = [
+        VocEntry(
+            page_id=f"{i:08d}",
+            url="",
+            text=t,
+            need_tag=None,
+            created_time=T0 + timedelta(seconds=i),
+            last_edited_time=T0,
+        )
+        for i, t in enumerate(texts)
+    ]
+    label = json.loads((state / "previous.json").read_text(encoding="utf-8"))
+    settings = GroupingSettings(method="tfidf", scope="all")
+    start = time.perf_counter()
+    after = build_grouper(settings, counts=FileBlobStore(state)).group(items, label)
+    return {"seconds": time.perf_counter() - start, "fingerprint": _fingerprint(after)}
+
+
+def _fingerprint(groups: Sequence[Any]) -> str:
+    rows = [(g.id, [(m.page_id, m.score, m.reason) for m in g.memberships]) for g in groups]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
 def scale(data: Path, sizes: Sequence[int]) -> list[dict[str, Any]]:
@@ -380,15 +427,25 @@ def markdown(rows: list[Row], suggestions: dict[str, float], scaled: list[dict[s
             "",
             "## Scale (method tfidf, scope all, synthetic perturbed texts, fresh process each)",
             "",
-            "| entries | seconds | peak RSS GiB | groups | B³ F1 | ARI | +1,000 incremental s | existing entries moved |",
-            "|---|---|---|---|---|---|---|---|",
+            "| entries | seconds (CPU s) | peak RSS GiB | groups | B³ F1 | ARI | +1,000 incremental s (CPU s) "
+            "| existing entries moved | +1,000 in a fresh process s | +1,000 without count cache s | same result |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in scaled:
-            inc = f"{r['incremental_seconds']:.1f}" if "incremental_seconds" in r else "-"
+            inc = (
+                f"{r['incremental_seconds']:.1f} ({r['incremental_cpu_seconds']:.1f})"
+                if "incremental_seconds" in r
+                else "-"
+            )
             moved = str(r.get("incremental_moved", "-"))
+            uncached = f"{r['incremental_uncached_seconds']:.1f}" if "incremental_uncached_seconds" in r else "-"
+            fresh = f"{r['incremental_fresh_seconds']:.1f}" if "incremental_fresh_seconds" in r else "-"
+            same = "-"
+            if "incremental_cache_same" in r:
+                same = "yes" if r["incremental_cache_same"] and r["incremental_fresh_same"] else "**no**"
             lines.append(
-                f"| {r['size']:,} | {r['seconds']:.1f} | {r['peak_rss_gib']:.2f} | {r['groups']:,} "
-                f"| {r['scores']['f1']:.3f} | {r['scores']['ari']:.3f} | {inc} | {moved} |"
+                f"| {r['size']:,} | {r['seconds']:.1f} ({r['cpu_seconds']:.1f}) | {r['peak_rss_gib']:.2f} | {r['groups']:,} "
+                f"| {r['scores']['f1']:.3f} | {r['scores']['ari']:.3f} | {inc} | {moved} | {fresh} | {uncached} | {same} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -403,7 +460,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--incremental", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--incremental-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.incremental_child:
+        print(json.dumps(incremental_child(args.data, args.scale_child, args.incremental, args.incremental_child)))
+        return
     if args.scale_child:
         print(json.dumps(scale_child(args.data, args.scale_child, args.incremental)))
         return

@@ -101,7 +101,7 @@ def _apply_group(
 ) -> None:
     gid = group.group_id
     if group.action == "create":
-        with _recorded(rec, "create", gid, group.create_fields, gid) as where:
+        with _recorded(rec, "create", gid, group.jira_fields(), gid) as where:
             key = _safe_create(group, jira, journal, result)
             where[0] = key
         result.created[group.group_id] = key
@@ -113,11 +113,12 @@ def _apply_group(
     # links first: the sync record, sent with the edit, then vouches for them
     key = group.key or ""
     _apply_links(group, key, jira, rec)
-    if group.update_fields or group.add_labels or group.write_record:
+    if group.edits:
         record = group.record if group.write_record else None
-        payload = [group.update_fields, group.add_labels, record.model_dump() if record else None]
+        fields = group.jira_fields()
+        payload = [fields, group.add_labels, record.model_dump() if record else None]
         with _recorded(rec, "update", key, payload, gid):
-            jira.update(key, group.update_fields, group.add_labels, record)
+            jira.update(key, fields, group.add_labels, record)
     result.updated.append(key)
 
 
@@ -152,7 +153,7 @@ def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         journal.creating(group.group_id, group.label)
         try:
-            issue_id, key = jira.create(group.create_fields, record)
+            issue_id, key = jira.create(group.jira_fields(), record)
         except CreateThrottled as throttled:
             if not jira.budget.wait(backoff(attempt, throttled.retry_after)):
                 break

@@ -21,7 +21,7 @@ from typing import Any
 from cxsync.journal import state_dir
 from cxsync.models import ActualIssue, RemoteLinkSpec, SkippedEntry, VocEntry
 
-FORMAT = "1"
+FORMAT = "2"
 _SCHEMA = """
 create table if not exists meta (name text primary key, value text not null);
 create table if not exists pages (page_id text primary key, kind text not null, body text not null);

@@ -8,8 +8,7 @@ from typing import Any, Literal
 from cxsync.config import Mapping
 from cxsync.desired import DesiredIssue, demand_field_values, sha, sync_fields_sha
 from cxsync.document import (
-    has_adf_block,
-    has_wiki_block,
+    compact_json,
     owned_adf_nodes,
     owned_wiki,
     splice_adf,
@@ -58,7 +57,7 @@ def plan_create(desired: DesiredIssue, mapping: Mapping, field_ids: dict[str, st
         else owned_wiki(desired.blocks)
     )
     numbers = {field_ids[role]: value for role, value in demand_field_values(desired, mapping).items()}
-    fields = {"summary": desired.summary, "description": description, "labels": list(desired.labels), **numbers}
+    fields = {"summary": desired.summary, "labels": list(desired.labels), **numbers}
     if desired.priority:
         fields["priority"] = {"name": desired.priority}
     record = SyncRecord(
@@ -70,7 +69,7 @@ def plan_create(desired: DesiredIssue, mapping: Mapping, field_ids: dict[str, st
         links_sha=desired.links_sha(),
     )
     plan = _base(desired, "create", record)
-    plan.create_fields = fields
+    plan.create_fields, plan.description_json = fields, compact_json(description)
     plan.link_upserts = list(desired.links)
     plan.write_record = True
     return plan
@@ -107,10 +106,10 @@ def plan_update(
 
     priority_sha = _plan_priority(desired, actual, fields, changes, notes)
 
-    has_block = has_adf_block(actual.description) if markup == "adf" else has_wiki_block(actual.description)
-    if previous is None or previous.block_sha != desired.block_sha() or not has_block:
+    description: str | None = None
+    if previous is None or previous.block_sha != desired.block_sha() or not actual.has_block:
         splice = splice_adf if markup == "adf" else splice_wiki
-        fields["description"] = splice(actual.description, desired.blocks)
+        description = compact_json(splice(actual.description(), desired.blocks))
         changes.append(FieldChange(field="description", before="(cxsync block)", after="(cxsync block, re-rendered)"))
 
     numbers = {field_ids[role]: value for role, value in demand_field_values(desired, mapping).items()}
@@ -139,10 +138,10 @@ def plan_update(
     )
     write_record = record != previous
     action: Literal["update", "unchanged"] = (
-        "update" if fields or add_labels or upserts or deletes or write_record else "unchanged"
+        "update" if fields or description or add_labels or upserts or deletes or write_record else "unchanged"
     )
     plan = _base(desired, action, record)
-    plan.key, plan.issue_id = actual.key, actual.id
+    plan.key, plan.issue_id, plan.description_json = actual.key, actual.id, description
     plan.update_fields, plan.add_labels, plan.changes, plan.notes = fields, add_labels, changes, notes
     plan.link_upserts, plan.link_deletes, plan.write_record = upserts, deletes, write_record
     return plan

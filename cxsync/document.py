@@ -6,6 +6,7 @@ cannot carry markup, and the wiki renderer escapes every markup character.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,11 @@ BEGIN_TEXT = (
     f"{BEGIN_MARKER} 이 구역은 cxsync가 관리합니다 — This section is managed by cxsync; edits here are overwritten."
 )
 END_TEXT = f"{END_MARKER} 이 아래는 자유롭게 편집하세요 — Edit freely outside this section."
+
+
+def compact_json(value: Any) -> str:
+    """A description kept as text: an ADF tree of dicts takes ten times the memory of its JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def safe_url(url: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -95,7 +96,10 @@ class ActualIssue(_Value):
     key: str
     summary: str
     labels: tuple[str, ...]
-    description: Any
+    description_json: str = Field(
+        default="null", description="the description as compact JSON text (ADF or wiki); parsed only to splice"
+    )
+    has_block: bool = Field(default=False, description="the description holds cxsync's marked block")
     status: str
     status_category: str
     priority: str | None = None
@@ -103,6 +107,9 @@ class ActualIssue(_Value):
     updated: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     record: SyncRecord | None = None
+
+    def description(self) -> Any:
+        return json.loads(self.description_json)
 
     def group_ids(self, label_prefix: str) -> list[str]:
         head = f"{label_prefix}-g"

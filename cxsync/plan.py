@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -11,7 +12,7 @@ from cxsync.demand import Demand
 from cxsync.drift import Drift
 from cxsync.models import RemoteLinkSpec, SkippedEntry, SyncRecord
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: descriptions kept as compact JSON text (description_json)
 Action = Literal["create", "update", "unchanged", "skip"]
 
 
@@ -47,6 +48,9 @@ class GroupPlan(_Plan):
     issue_id: str | None = None
     create_fields: dict[str, Any] | None = None
     update_fields: dict[str, Any] = Field(default_factory=dict)
+    description_json: str | None = Field(
+        default=None, description="the description to write (ADF or wiki) as compact JSON text; None: left as is"
+    )
     add_labels: list[str] = Field(default_factory=list)
     changes: list[FieldChange] = Field(default_factory=list)
     link_upserts: list[RemoteLinkSpec] = Field(default_factory=list)
@@ -62,8 +66,19 @@ class GroupPlan(_Plan):
             return 0
         if self.action == "create":
             return 2 + len(self.link_upserts)
-        edit = 1 if self.update_fields or self.add_labels or self.write_record else 0  # the record rides along
-        return edit + len(self.link_upserts) + len(self.link_deletes)
+        return int(self.edits) + len(self.link_upserts) + len(self.link_deletes)
+
+    @property
+    def edits(self) -> bool:
+        """An existing issue needs an edit request (its fields, labels, description, or the record riding along)."""
+        return bool(self.update_fields or self.add_labels or self.write_record or self.description_json is not None)
+
+    def jira_fields(self) -> dict[str, Any]:
+        """The fields to send: the planned ones plus the description, kept as text until now."""
+        fields = dict((self.create_fields or {}) if self.action == "create" else self.update_fields)
+        if self.description_json is not None:
+            fields["description"] = json.loads(self.description_json)
+        return fields
 
 
 class WriteBackPlan(_Plan):

@@ -23,6 +23,7 @@ from jira import JIRA, JIRAError
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.pacing import RetryBudget, backoff, http_timeout
 from cxsync.config import JiraCredentials, JiraSettings
+from cxsync.document import compact_json, has_adf_block, has_wiki_block
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import ActualIssue, RemoteLinkSpec, SyncRecord
 from cxsync.redact import redact
@@ -182,6 +183,7 @@ class JiraTracker:
 
     def _to_actual(self, raw: dict[str, Any]) -> ActualIssue:
         fields = raw.get("fields", {}) or {}
+        description = fields.get("description")
         status = fields.get("status") or {}
         record = (raw.get("properties") or {}).get(PROPERTY_KEY)
         extra = {role: fields.get(fid) for role, fid in self.field_ids().items()}
@@ -190,7 +192,8 @@ class JiraTracker:
             key=raw["key"],
             summary=fields.get("summary") or "",
             labels=tuple(fields.get("labels") or ()),
-            description=fields.get("description"),
+            description_json=compact_json(description),
+            has_block=has_adf_block(description) if self.markup == "adf" else has_wiki_block(description),
             status=status.get("name", ""),
             status_category=(status.get("statusCategory") or {}).get("key", ""),
             priority=(fields.get("priority") or {}).get("name"),

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from cxsync import __version__
-from cxsync.grouping.vectorize import BUCKET_BITS, count_views
+from cxsync.grouping.vectorize import BUCKET_BITS, BUCKETS, count_views
 
 Ints = npt.NDArray[np.int64]
 
@@ -169,15 +169,23 @@ class CountCache:
 def _extended(view: tuple[sp.csr_matrix, Ints], more: sp.csr_matrix) -> tuple[sp.csr_matrix, Ints]:
     """A view with rows appended; `more` has a column per hash bucket, the result one per vocabulary entry."""
     counts, vocabulary = view
-    added = np.unique(more.indices)
+    many = more.nnz * 8 >= BUCKETS  # then tables over all buckets beat sorting
+    added = np.flatnonzero(np.bincount(more.indices, minlength=BUCKETS)) if many else np.unique(more.indices)
     grown = np.union1d(vocabulary, added) if added.size else vocabulary
     if grown.size != vocabulary.size:
         # Renumber the stored columns: new buckets may sort between old ones (a table lookup per entry).
         renumber = np.searchsorted(grown, vocabulary).astype(np.int32)
-        counts = sp.csr_matrix((counts.data, renumber[counts.indices], counts.indptr), shape=(counts.shape[0], grown.size))
+        counts = sp.csr_matrix(
+            (counts.data, renumber[counts.indices], counts.indptr), shape=(counts.shape[0], grown.size)
+        )
     else:
         counts = sp.csr_matrix(counts, shape=(counts.shape[0], grown.size))
-    columns = np.searchsorted(grown, more.indices).astype(np.int32)
+    if many:
+        lookup = np.zeros(BUCKETS, dtype=np.int32)
+        lookup[grown] = np.arange(grown.size, dtype=np.int32)
+        columns = lookup[more.indices]
+    else:
+        columns = np.searchsorted(grown, more.indices).astype(np.int32)
     appended = sp.csr_matrix((more.data, columns, more.indptr), shape=(more.shape[0], grown.size))
     return sp.vstack([counts, appended], format="csr", dtype=np.int32), grown
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # comes with scikit-learn
 
-from cxsync.grouping.vectors import Bools, Floats, Ints, Vectors
+from cxsync.grouping.vectors import Bools, Dense, Floats, Ints, Vectors
 from cxsync.models import Membership, VocEntry
 
 # A member is compared with this many of its group's earliest members at most.
 COMPARE_LIMIT = 64
 BATCH_ROWS = 1_024
+# Rows of the clusters whose dense similarities are computed together (see `closest_members`).
+BLOCK_ROWS = 96
 
 
 def explain(
@@ -36,25 +39,27 @@ def explain(
     """
     unchanged = np.zeros(labels.size, dtype=bool) if kept is None else kept
     closest, score = closest_members(labels, vectors, ~unchanged)
-    sizes = np.unique(labels, return_counts=True)
-    size_of = dict(zip(sizes[0].tolist(), sizes[1].tolist(), strict=True))
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    # Plain Python values up front: the loop below runs once per entry.
+    by_fit = (unchanged & (counts[inverse.ravel()] > 1)).tolist() if fit is not None else [False] * labels.size
+    fits = np.clip(fit, 0.0, 1.0).tolist() if fit is not None else [0.0] * labels.size
+    scores = np.clip(score, 0.0, 1.0).tolist()
+    fellows = closest.tolist()
     moved = moved or {}
     result: dict[str, Membership] = {}
     for index, entry in enumerate(ordered):
-        if entry.page_id in moved:
-            prefix = f"moved out of group {moved[entry.page_id]}, which its text no longer matches; "
+        page_id = entry.page_id
+        if page_id in moved:
+            prefix = f"moved out of group {moved[page_id]}, which its text no longer matches; "
         else:
-            prefix = "kept from the previous run; " if entry.page_id in previous else ""
-        if unchanged[index] and size_of[int(labels[index])] > 1 and fit is not None:
-            value = round(min(1.0, max(0.0, float(fit[index]))), 4)
-            membership = Membership(page_id=entry.page_id, score=value, reason=prefix + "similar to the rest of its group")
-        elif closest[index] < 0:
-            membership = Membership(page_id=entry.page_id, score=1.0, reason=prefix + "no similar request")
+            prefix = "kept from the previous run; " if page_id in previous else ""
+        if by_fit[index]:
+            reason, value = prefix + "similar to the rest of its group", round(fits[index], 4)
+        elif fellows[index] < 0:
+            reason, value = prefix + "no similar request", 1.0
         else:
-            other = ordered[int(closest[index])].page_id
-            value = round(min(1.0, max(0.0, float(score[index]))), 4)
-            membership = Membership(page_id=entry.page_id, score=value, reason=f"{prefix}most similar to {other}")
-        result[entry.page_id] = membership
+            reason, value = f"{prefix}most similar to {ordered[fellows[index]].page_id}", round(scores[index], 4)
+        result[page_id] = Membership(page_id=page_id, score=value, reason=reason)
     return result
 
 
@@ -62,41 +67,70 @@ def closest_members(labels: Ints, vectors: Vectors, wanted: Bools | None = None)
     """For every node (or every `wanted` node), its most similar other member of the same cluster (-1
     when alone or not wanted).
 
-    Small clusters are packed into batches and compared in one product, masked to their own cluster.
+    Small clusters are packed into batches and compared in one sparse product, masked to their own
+    cluster; the dense part (BLAS) is computed only in blocks of a few neighbouring clusters along the
+    diagonal, since pairs across clusters are masked anyway.
     """
     closest = np.full(labels.size, -1, dtype=np.int64)
     score = np.zeros(labels.size, dtype=np.float64)
-    for rows, cols in _batches(labels, wanted):
-        nodes = np.union1d(rows, cols)
-        sims = vectors.subset(nodes).cross(np.searchsorted(nodes, rows), np.searchsorted(nodes, cols))
-        sims[(labels[rows][:, None] != labels[cols][None, :]) | (rows[:, None] == cols[None, :])] = -np.inf
-        best = sims.argmax(axis=1)
-        linked = np.isfinite(sims[np.arange(rows.size), best])
-        closest[rows[linked]] = cols[best[linked]]
-        score[rows[linked]] = sims[np.arange(rows.size), best][linked]
+    # Small products: BLAS threads cost more than they save (several times more on a busy machine).
+    with threadpool_limits(1, user_api="blas"):
+        for rows, cols, blocks in _batches(labels, wanted):
+            _closest_in_batch(labels, vectors, rows, cols, blocks, closest, score)
     return closest, score
 
 
-def _batches(labels: Ints, wanted: Bools | None = None) -> Iterator[tuple[Ints, Ints]]:
-    """(rows, columns) to compare: rows of several small clusters at once, large clusters alone."""
+def _closest_in_batch(
+    labels: Ints, vectors: Vectors, rows: Ints, cols: Ints, blocks: list[Block], closest: Ints, score: Floats
+) -> None:
+    nodes = np.union1d(rows, cols)
+    subset = vectors.subset(nodes)
+    at_rows, at_cols = np.searchsorted(nodes, rows), np.searchsorted(nodes, cols)
+    sims: Dense = (subset.sparse[at_rows] @ subset.sparse[at_cols].T).toarray()
+    for r0, r1, c0, c1 in blocks:
+        sims[r0:r1, c0:c1] += subset.dense[at_rows[r0:r1]] @ subset.dense[at_cols[c0:c1]].T
+    sims[(labels[rows][:, None] != labels[cols][None, :]) | (rows[:, None] == cols[None, :])] = -np.inf
+    best = sims.argmax(axis=1)
+    linked = np.isfinite(sims[np.arange(rows.size), best])
+    closest[rows[linked]] = cols[best[linked]]
+    score[rows[linked]] = sims[np.arange(rows.size), best][linked]
+
+
+Block = tuple[int, int, int, int]
+
+
+def _batches(labels: Ints, wanted: Bools | None = None) -> Iterator[tuple[Ints, Ints, list[Block]]]:
+    """(rows, columns, dense blocks) to compare: rows of several small clusters at once, large clusters
+    alone. Rows and columns are grouped by cluster, each cluster's in node order; a block (row start,
+    row end, column start, column end) covers a few consecutive clusters."""
     order = np.lexsort((np.arange(labels.size), labels))
     clusters = [c for c in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1) if c.size > 1]
     if wanted is not None:
         clusters = [c for c in clusters if wanted[c].any()]
     pending_rows: list[Ints] = []
     pending_cols: list[Ints] = []
-    count = 0
+    blocks: list[Block] = []
+    count = row_end = col_end = block_rows = block_cols = 0
     for members in clusters:
         rows = members if wanted is None else members[wanted[members]]
         if members.size > COMPARE_LIMIT:
             for start in range(0, rows.size, BATCH_ROWS):
-                yield rows[start : start + BATCH_ROWS], members[:COMPARE_LIMIT]
+                chunk = rows[start : start + BATCH_ROWS]
+                yield chunk, members[:COMPARE_LIMIT], [(0, chunk.size, 0, COMPARE_LIMIT)]
             continue
+        if row_end - block_rows >= BLOCK_ROWS:
+            blocks.append((block_rows, row_end, block_cols, col_end))
+            block_rows, block_cols = row_end, col_end
         pending_rows.append(rows)
         pending_cols.append(members)
+        row_end += rows.size
+        col_end += members.size
         count += members.size
         if count >= BATCH_ROWS:
-            yield np.sort(np.concatenate(pending_rows)), np.sort(np.concatenate(pending_cols))
-            pending_rows, pending_cols, count = [], [], 0
+            blocks.append((block_rows, row_end, block_cols, col_end))
+            yield np.concatenate(pending_rows), np.concatenate(pending_cols), blocks
+            pending_rows, pending_cols, blocks = [], [], []
+            count = row_end = col_end = block_rows = block_cols = 0
     if pending_rows:
-        yield np.sort(np.concatenate(pending_rows)), np.sort(np.concatenate(pending_cols))
+        blocks.append((block_rows, row_end, block_cols, col_end))
+        yield np.concatenate(pending_rows), np.concatenate(pending_cols), blocks

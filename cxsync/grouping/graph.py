@@ -64,7 +64,9 @@ def build_graph(
             found.append(_neighbours(vectors, rows, members, floor, max_neighbours, bound))
             continue
         per_cell = [
-            _neighbours(vectors, cell if active is None else cell[active[cell]], cell, floor, max_neighbours, bound)
+            _neighbours(
+                vectors, cell if active is None else cell[active[cell]], cell, floor, max_neighbours, bound, True
+            )
             for cell in cells(vectors, members, CELL_SIZE)
         ]
         found.append(merge_capped(per_cell, max_neighbours, bound))
@@ -72,13 +74,23 @@ def build_graph(
 
 
 def _neighbours(
-    vectors: Vectors, rows: Ints, cols: Ints, floor: float, max_neighbours: int, bound: Floats
+    vectors: Vectors,
+    rows: Ints,
+    cols: Ints,
+    floor: float,
+    max_neighbours: int,
+    bound: Floats,
+    rebalance: bool = False,
 ) -> _Directed:
-    """Top neighbours of each of `rows` among `cols` (both sorted, rows ⊆ cols), block by block."""
+    """Top neighbours of each of `rows` among `cols` (both sorted, rows ⊆ cols), block by block.
+
+    `rebalance` re-splits dense and sparse columns for `cols` (`Vectors.subset`): used for the cells
+    of a large set, where it halves the time; the all-against-all case keeps the corpus-wide split.
+    """
     if rows.size == 0:
         return concat([])
     step = max(16, min(4096, BLOCK_CELLS // max(1, cols.size)))
-    subset = vectors.subset(cols)
+    subset = vectors.subset(cols, rebalance)
     positions = np.searchsorted(cols, rows)
     parts: list[_Directed] = []
     for start in range(0, rows.size, step):
@@ -113,8 +125,11 @@ def _top_of_block(block: Ints, cols: Ints, scores: Dense, floor: float, limit: i
 
 
 def top_per_row(rows: Ints, cols: Ints, sims: Floats, limit: int, bound: Floats) -> _Directed:
-    """Keep each row's `limit` best (ties: lower column first) and record the cut in `bound`."""
-    order = np.lexsort((cols, -sims, rows))
+    """Keep each row's `limit` best (ties: lower column first) and record the cut in `bound`.
+
+    The pairs come sorted by row, then column (as `np.nonzero` gives them).
+    """
+    order = _by_row_then_score(rows, cols, sims)
     rows, cols, sims = rows[order], cols[order], sims[order]
     rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
     overflow = np.zeros(rows.size, dtype=bool)
@@ -124,14 +139,37 @@ def top_per_row(rows: Ints, cols: Ints, sims: Floats, limit: int, bound: Floats)
     return _Directed(rows[keep], cols[keep], sims[keep])
 
 
+def _by_row_then_score(rows: Ints, cols: Ints, sims: Floats) -> Ints:
+    """The order (row, highest score first, lower column first) of pairs sorted by (row, column).
+
+    Scores computed in float32 sort by one 64-bit key, (row, descending float32 bits), with a stable
+    sort that keeps the column order among ties: several times faster than a three-key lexsort.
+    """
+    single = sims.astype(np.float32) + np.float32(0.0)  # + 0.0: -0.0 becomes 0.0, which ties with it
+    if rows.size == 0 or int(rows.max()) >= 1 << 31 or int(rows.min()) < 0 or not np.array_equal(single, sims):
+        return np.lexsort((cols, -sims, rows))
+    bits = single.view(np.uint32)
+    ascending = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(0x80000000))
+    key = (rows.astype(np.uint64) << np.uint64(32)) | (~ascending).astype(np.uint64)
+    order: Ints = np.argsort(key, kind="stable")
+    return order
+
+
 def merge_capped(parts: Sequence[_Directed], limit: int, bound: Floats) -> _Directed:
-    """Union of neighbour lists found in overlapping cells, re-capped to each row's `limit` best."""
+    """Union of neighbour lists found in overlapping cells, re-capped to each row's `limit` best.
+
+    A pair found in two cells keeps its higher score (the two differ at most in the last bits).
+    """
     edges = concat(parts)
-    order = np.lexsort((edges.cols, -edges.sims, edges.rows))
+    if edges.rows.size == 0:
+        return edges
+    width = int(max(edges.rows.max(), edges.cols.max())) + 1
+    order = np.argsort(edges.rows * width + edges.cols, kind="stable")
     rows, cols, sims = edges.rows[order], edges.cols[order], edges.sims[order]
     fresh = np.ones(rows.size, dtype=bool)
     fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return top_per_row(rows[fresh], cols[fresh], sims[fresh], limit, bound)
+    starts = np.flatnonzero(fresh)
+    return top_per_row(rows[starts], cols[starts], np.maximum.reduceat(sims, starts), limit, bound)
 
 
 def concat(parts: Sequence[_Directed]) -> _Directed:

@@ -242,10 +242,11 @@ def text_ids(vectors: Vectors) -> Ints:
             sums = np.add.reduceat(mixed, np.minimum(matrix.indptr[:-1], mixed.size - 1))
             digest = np.where(lengths > 0, sums, np.uint64(0))
         if vectors.dense.shape[1]:
-            dense = np.ascontiguousarray(vectors.dense, dtype=np.float32).view(np.uint32).astype(np.uint64)
-            weights = (np.arange(1, dense.shape[1] + 1, dtype=np.uint64) * np.uint64(0x94D049BB133111EB)) | np.uint64(1)
-            for start in range(0, vectors.count, 8192):
-                digest[start : start + 8192] += (dense[start : start + 8192] * weights).sum(axis=1, dtype=np.uint64)
+            bits = np.ascontiguousarray(vectors.dense, dtype=np.float32).view(np.uint32)
+            weights = (np.arange(1, bits.shape[1] + 1, dtype=np.uint64) * np.uint64(0x94D049BB133111EB)) | np.uint64(1)
+            for start in range(0, vectors.count, 2048):
+                chunk = bits[start : start + 2048].astype(np.uint64)
+                digest[start : start + 2048] += (chunk * weights).sum(axis=1, dtype=np.uint64)
     _, first, inverse = np.unique(digest, return_index=True, return_inverse=True)
     # Number the distinct texts by first appearance, so ids follow processing order.
     rank = np.empty(first.size, dtype=np.int64)

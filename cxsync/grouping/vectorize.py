@@ -25,6 +25,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from cxsync.grouping.normalize import clean
+from cxsync.grouping.vectors import side_by_side
 
 if TYPE_CHECKING:
     from cxsync.grouping.countcache import CountCache
@@ -76,23 +77,6 @@ def text_features(texts: Sequence[str], cache: CountCache | None = None) -> sp.c
         letters = tfidf_from_counts(letter_counts, add)
         syllables = syllables_job.result()
     return side_by_side(syllables, letters)
-
-
-def side_by_side(left: sp.csr_matrix, right: sp.csr_matrix) -> sp.csr_matrix:
-    """[left | right] for two CSR matrices with sorted indices and the same rows (indices stay sorted)."""
-    rows = int(left.shape[0])
-    lengths_left, lengths_right = np.diff(left.indptr), np.diff(right.indptr)
-    indptr = np.asarray(left.indptr, dtype=np.int64) + np.asarray(right.indptr, dtype=np.int64)
-    # Each row holds its left entries, then its right ones.
-    to_left = np.arange(left.nnz, dtype=np.int64) + np.repeat(right.indptr[:-1].astype(np.int64), lengths_left)
-    to_right = np.arange(right.nnz, dtype=np.int64) + np.repeat(left.indptr[1:].astype(np.int64), lengths_right)
-    data = np.empty(indptr[-1], dtype=np.float32)
-    indices = np.empty(indptr[-1], dtype=np.int32)
-    data[to_left], data[to_right] = left.data, right.data
-    indices[to_left], indices[to_right] = left.indices, right.indices + np.int32(left.shape[1])
-    both = sp.csr_matrix((data, indices, indptr), shape=(rows, int(left.shape[1]) + int(right.shape[1])))
-    both.has_sorted_indices = True
-    return both
 
 
 def text_counts(texts: Sequence[str], cache: CountCache | None = None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -151,23 +135,34 @@ def tfidf_from_counts(counts: sp.csr_matrix, scale: float = 1.0) -> sp.csr_matri
     """
     n_docs, width = int(counts.shape[0]), int(counts.shape[1])
     bucket_of = counts.indices
-    df = np.bincount(bucket_of, minlength=width)
-    used = np.flatnonzero(df)
-    column = np.zeros(width, dtype=np.int64)
-    column[used] = np.arange(used.size)
-    idf = np.log((1.0 + n_docs) / (1.0 + df[used])) + 1.0
-    indices = column[bucket_of]
-    data = (1.0 + np.log(counts.data.astype(np.int64))) * idf[indices]
+    if bucket_of.size * 8 < width:  # few entries: a sort beats tables over all columns
+        used, inverse = np.unique(bucket_of, return_inverse=True)
+        indices = inverse.ravel().astype(np.int32)
+        df_used = np.bincount(indices, minlength=used.size)
+    else:
+        df = np.bincount(bucket_of, minlength=width)
+        used = np.flatnonzero(df)
+        df_used = df[used]
+        column = np.zeros(width, dtype=np.int32)
+        column[used] = np.arange(used.size, dtype=np.int32)
+        indices = column[bucket_of]
+    idf = np.log((1.0 + n_docs) / (1.0 + df_used)) + 1.0
+    # 1 + log(count) from a table: counts are small integers (same values as computing it per entry).
+    top = int(counts.data.max()) if counts.data.size else 0
+    sublinear = 1.0 + np.log(np.arange(1, top + 1, dtype=np.int64))
+    data = sublinear[counts.data - 1]
+    data *= idf[indices]
     indptr = np.asarray(counts.indptr, dtype=np.int64)
     lengths = np.diff(indptr)
     filled = lengths > 0
     norms = np.ones(n_docs, dtype=np.float64)
     if data.size:
         norms[filled] = np.sqrt(np.add.reduceat(data * data, indptr[:-1][filled]))
-    data = (data / np.repeat(norms, lengths)).astype(np.float32)
+    data /= np.repeat(norms, lengths)
+    single = data.astype(np.float32)
     if scale != 1.0:
-        data = (data.astype(np.float64) * scale).astype(np.float32)
-    return sp.csr_matrix((data, indices.astype(np.int32), indptr), shape=(n_docs, max(1, used.size)))
+        single = (single.astype(np.float64) * scale).astype(np.float32)
+    return sp.csr_matrix((single, indices, indptr), shape=(n_docs, max(1, used.size)))
 
 
 def _ngram_hashes(cleaned: Sequence[str], low: int, high: int) -> tuple[npt.NDArray[np.int64], U64]:

@@ -56,11 +56,63 @@ class Vectors:
     def count(self) -> int:
         return int(self.sparse.shape[0])
 
-    def subset(self, nodes: Ints) -> Subset:
+    def subset(self, nodes: Ints, rebalance: bool = False) -> Subset:
+        """The texts at `nodes`; with `rebalance`, dense and sparse columns re-split for them (`rebalanced`)."""
         rows = self.sparse[nodes]
-        used, narrowed = _narrow(rows.indices, int(self.sparse.shape[1]))
+        dense = np.ascontiguousarray(self.dense[nodes])
+        if rebalance:
+            rows, dense = rebalanced(rows, dense)
+        used, narrowed = _narrow(rows.indices, int(rows.shape[1]))
         sparse = sp.csr_matrix((rows.data, narrowed, rows.indptr), shape=(nodes.size, max(1, used.size)))
-        return Subset(nodes, sparse, sp.csr_matrix(sparse.T), np.ascontiguousarray(self.dense[nodes]))
+        return Subset(nodes, sparse, sp.csr_matrix(sparse.T), dense)
+
+
+# In a rebalanced subset, columns used by more than this share of its texts are multiplied densely.
+DENSE_SHARE = 0.05
+
+
+def rebalanced(sparse: sp.csr_matrix, dense: Dense, share: float = DENSE_SHARE) -> tuple[sp.csr_matrix, Dense]:
+    """The same vectors with the columns re-split by how often *these* texts use them.
+
+    The corpus-wide split (`split_common`) suits the whole corpus, but a cell of similar texts uses
+    other n-grams often: a column pays off densely (one BLAS pass over every pair) once more than a
+    few per cent of the texts use it, and sparsely (work per co-occurring pair) below. Re-splitting
+    halves the time of a cell's similarities. Only the order of the floating-point additions changes.
+    """
+    n = int(sparse.shape[0])
+    limit = share * n
+    hot = np.bincount(sparse.indices, minlength=int(sparse.shape[1])) > limit
+    warm = np.count_nonzero(dense, axis=0) > limit
+    stays = ~hot[sparse.indices]
+    lengths = np.bincount(np.repeat(np.arange(n, dtype=np.int64), np.diff(sparse.indptr))[stays], minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    kept = sp.csr_matrix((sparse.data[stays], sparse.indices[stays], indptr), shape=sparse.shape)
+    kept.has_sorted_indices = bool(sparse.has_sorted_indices)
+    cold = sp.csr_matrix(dense[:, ~warm], dtype=np.float32)
+    cold.sort_indices()
+    moved = sparse[:, np.flatnonzero(hot)].toarray() if hot.any() else np.zeros((n, 0), dtype=np.float32)
+    both_dense = np.ascontiguousarray(np.hstack([dense[:, warm], moved]), dtype=np.float32)
+    if both_dense.shape[1] == 0:
+        both_dense = np.zeros((n, 1), dtype=np.float32)
+    return side_by_side(kept, cold), both_dense
+
+
+def side_by_side(left: sp.csr_matrix, right: sp.csr_matrix) -> sp.csr_matrix:
+    """[left | right] as float32 for two CSR matrices with sorted indices and the same rows (indices stay sorted)."""
+    rows = int(left.shape[0])
+    lengths_left, lengths_right = np.diff(left.indptr), np.diff(right.indptr)
+    indptr = np.asarray(left.indptr, dtype=np.int64) + np.asarray(right.indptr, dtype=np.int64)
+    # Each row holds its left entries, then its right ones.
+    to_left = np.arange(left.nnz, dtype=np.int64) + np.repeat(right.indptr[:-1].astype(np.int64), lengths_left)
+    to_right = np.arange(right.nnz, dtype=np.int64) + np.repeat(left.indptr[1:].astype(np.int64), lengths_right)
+    data = np.empty(indptr[-1], dtype=np.float32)
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    data[to_left], data[to_right] = left.data, right.data
+    indices[to_left], indices[to_right] = left.indices, right.indices + np.int32(left.shape[1])
+    both = sp.csr_matrix((data, indices, indptr), shape=(rows, int(left.shape[1]) + int(right.shape[1])))
+    both.has_sorted_indices = True
+    return both
 
 
 def _narrow(indices: Ints, width: int) -> tuple[Ints, Ints]:
@@ -78,16 +130,26 @@ def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Den
     """Move the `common` most frequent columns (ties: lower column) into a dense float32 block."""
     df = np.bincount(matrix.indices, minlength=matrix.shape[1])
     order = np.lexsort((np.arange(df.size), -df))
-    slot = np.full(df.size, -1, dtype=np.int64)
+    slot = np.full(df.size, -1, dtype=np.int32)
     chosen = np.sort(order[: min(common, df.size)])
-    slot[chosen] = np.arange(chosen.size)
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    in_common = slot[matrix.indices] >= 0
-    dense = np.zeros((matrix.shape[0], max(1, chosen.size)), dtype=np.float32)
-    dense[rows[in_common], slot[matrix.indices[in_common]]] = matrix.data[in_common]
-    rare = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
-    rare.data[in_common] = 0.0
-    rare.eliminate_zeros()
+    slot[chosen] = np.arange(chosen.size, dtype=np.int32)
+    width = max(1, chosen.size)
+    n = int(matrix.shape[0])
+    where = slot[matrix.indices]
+    in_common = where >= 0
+    # Common entries per row, from a running count (one pass; empty rows need no special case).
+    running = np.zeros(matrix.nnz + 1, dtype=np.int64)
+    np.cumsum(in_common, out=running[1:])
+    per_row = running[matrix.indptr[1:]] - running[matrix.indptr[:-1]]
+    dense = np.zeros((n, width), dtype=np.float32)
+    flat = np.repeat(np.arange(n, dtype=np.int64) * width, per_row) + where[in_common]
+    dense.reshape(-1)[flat] = matrix.data[in_common]
+    rare_mask = ~in_common
+    indptr = np.asarray(matrix.indptr, dtype=np.int64) - running[matrix.indptr]
+    rare = sp.csr_matrix(
+        (np.asarray(matrix.data[rare_mask], dtype=np.float32), matrix.indices[rare_mask], indptr), shape=matrix.shape
+    )
+    rare.has_sorted_indices = bool(matrix.has_sorted_indices)
     return rare, dense
 
 

@@ -1,0 +1,150 @@
+"""The speed-ups of the grouping engine change no result: the n-gram count cache, re-split cells, the
+faster neighbour sorts and the block-wise explanations give what the plain computations give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import make_entry
+
+from cxsync.config import GroupingSettings
+from cxsync.grouping import explain as explain_module
+from cxsync.grouping import graph as graph_module
+from cxsync.grouping.countcache import NAME, CountCache, FileBlobStore
+from cxsync.grouping.encoders import NgramEncoder
+from cxsync.grouping.explain import closest_members
+from cxsync.grouping.graph import _Directed, merge_capped, top_per_row
+from cxsync.grouping.methods import build_grouper
+from cxsync.grouping.vectorize import text_features
+from cxsync.models import Group
+
+TEXTS = [
+    "결제 내역을 엑셀로 받고 싶어요",
+    "결제내역을 엑셀로 받고 싶습니다",
+    "슬랙 연동으로 티켓 알림",
+    "Dark mode for the mobile app, please",
+    "Please add dark mode to the mobile app",
+    "SSO 로그인 지원 계획이 있나요?",
+    "결제 내역을 엑셀로 받고 싶어요",  # a copy
+    "30분 전에 알림 주세요 😊",
+]
+
+
+def same_matrix(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
+    return (
+        a.shape == b.shape
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data, b.data)
+    )
+
+
+def test_cached_counts_give_the_same_vectors_bit_for_bit() -> None:
+    cache = CountCache()
+    first = text_features(TEXTS[:5], cache)
+    assert same_matrix(first, text_features(TEXTS[:5]))
+    assert cache.changed and sorted(cache.texts) == sorted(set(TEXTS[:5]))
+    text_features(TEXTS[:5], cache)
+    assert not cache.changed
+    grown = text_features([*TEXTS, "API 권한 문의"], CountCache.from_bytes(cache.to_bytes()))
+    assert same_matrix(grown, text_features([*TEXTS, "API 권한 문의"]))
+    # Texts that left the corpus leave the cache.
+    text_features(TEXTS[2:4], cache)
+    assert sorted(cache.texts) == sorted(TEXTS[2:4])
+
+
+def test_a_text_without_ngrams_may_come_last() -> None:
+    assert text_features(["abc 가나", "!!!"]).shape[0] == 2
+
+
+def test_a_stale_or_broken_stored_cache_is_ignored() -> None:
+    cache = CountCache()
+    text_features(TEXTS, cache)
+    assert CountCache.from_bytes(b"not a cache") is None
+    assert CountCache.from_bytes(cache.to_bytes()[:-10]) is None
+    counts, vocabulary = cache.views[0]
+    tampered = counts.copy()
+    tampered.data = tampered.data + 1  # as if the counting code had changed since it was stored
+    cache.views[0] = (tampered, vocabulary)
+    assert CountCache.from_bytes(cache.to_bytes()) is None
+
+
+def snapshot(groups: list[Group]) -> str:
+    return "\n".join(g.model_dump_json() for g in groups)
+
+
+def test_groups_are_the_same_with_and_without_a_count_store(tmp_path: Path) -> None:
+    settings = GroupingSettings(method="tfidf", scope="all")
+    first = [make_entry(i, t) for i, t in enumerate(TEXTS)]
+    more = [*first, make_entry(50, "결제 내역 엑셀로 받을 수 있나요"), make_entry(51, "mobile app dark mode?")]
+    store = FileBlobStore(tmp_path)
+    before = build_grouper(settings, counts=store).group(first, {})
+    assert (tmp_path / f"{NAME}.bin").exists()
+    assert snapshot(before) == snapshot(build_grouper(settings).group(first, {}))
+    previous = {e.page_id: g.id for g in before for e in g.members}
+    after = build_grouper(settings, counts=FileBlobStore(tmp_path)).group(more, previous)
+    assert snapshot(after) == snapshot(build_grouper(settings).group(more, previous))
+    (tmp_path / f"{NAME}.bin").write_bytes(b"garbage")
+    assert snapshot(build_grouper(settings, counts=store).group(more, previous)) == snapshot(after)
+
+
+def test_rebalanced_subsets_give_the_same_similarities() -> None:
+    vectors = NgramEncoder().vectors(TEXTS * 3)
+    nodes = np.arange(0, vectors.count, 2)
+    plain, rebalanced = vectors.subset(nodes), vectors.subset(nodes, rebalance=True)
+    positions = np.arange(nodes.size)
+    assert np.allclose(plain.similarity(positions), rebalanced.similarity(positions), atol=1e-6)
+    assert rebalanced.dense.shape[1] != plain.dense.shape[1]
+
+
+def test_neighbour_lists_sort_and_merge_like_the_three_key_sort() -> None:
+    rng = np.random.default_rng(7)
+    levels = np.linspace(-0.25, 1.0, 40).astype(np.float32).astype(np.float64)
+    rows, cols = rng.integers(0, 300, 6000), rng.integers(0, 300, 6000)
+    sims = levels[(rows * 31 + cols * 17) % levels.size]  # a pair found twice has one score
+    parts = [_Directed(rows[k::3], cols[k::3], sims[k::3]) for k in range(3)]
+    bound = np.zeros(300)
+    merged = merge_capped(parts, 5, bound)
+    # Reference: unique pairs, then (row, best score, lower column), the first 5 per row.
+    pairs = sorted({(int(r), int(c)): float(s) for r, c, s in zip(rows, cols, sims, strict=True)}.items())
+    expected: dict[int, list[tuple[float, int]]] = {}
+    for (r, c), s in pairs:
+        expected.setdefault(r, []).append((-s, c))
+    want = [(r, c, -s) for r in sorted(expected) for s, c in sorted(expected[r])[:5]]
+    assert list(zip(merged.rows.tolist(), merged.cols.tolist(), merged.sims.tolist(), strict=True)) == want
+    for r, found in expected.items():
+        assert bound[r] == (max(0.0, -sorted(found)[4][0]) if len(found) > 5 else 0.0)
+    # Scores that are not float32 values take the three-key sort, with the same order.
+    r, c = np.array([0, 0, 0]), np.array([1, 2, 3])
+    picked = top_per_row(r, c, np.array([0.1, 0.3000000001, 0.3000000001]), 2, np.zeros(4))
+    assert picked.cols.tolist() == [2, 3]
+
+
+def test_block_wise_explanations_match_the_full_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    vectors = NgramEncoder().vectors(TEXTS * 4)
+    labels = np.arange(vectors.count) % 5
+    labels[labels == 4] = np.arange((labels == 4).sum()) + 10  # some singletons
+    monkeypatch.setattr(explain_module, "BATCH_ROWS", 9)
+    monkeypatch.setattr(explain_module, "BLOCK_ROWS", 3)
+    monkeypatch.setattr(explain_module, "COMPARE_LIMIT", 5)
+    closest, score = closest_members(labels, vectors)
+    sims = vectors.subset(np.arange(vectors.count)).similarity(np.arange(vectors.count))
+    for i in range(vectors.count):
+        fellows = [j for j in np.flatnonzero(labels == labels[i])[:5] if j != i]
+        if not fellows or (labels == labels[i]).sum() < 2:
+            assert closest[i] == -1
+            continue
+        best = max(fellows, key=lambda j: (sims[i, j], -j))
+        assert closest[i] == best and abs(score[i] - sims[i, best]) < 1e-6
+
+
+def test_cells_use_rebalanced_subsets_deterministically(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_module, "EXACT_LIMIT", 4)
+    monkeypatch.setattr(graph_module, "CELL_SIZE", 10)
+    settings = GroupingSettings(method="tfidf", scope="all")
+    entries = [make_entry(i, t) for i, t in enumerate(TEXTS * 3)]
+    first = build_grouper(settings).group(entries, {})
+    assert snapshot(first) == snapshot(build_grouper(settings).group(list(reversed(entries)), {}))
