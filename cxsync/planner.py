@@ -12,6 +12,7 @@ from cxsync.config import LoadedMapping
 from cxsync.desired import build_desired, sha
 from cxsync.diff import LinkReader, plan_create, plan_skip, plan_update
 from cxsync.drift import find_drift
+from cxsync.grouping.countcache import BlobStore
 from cxsync.grouping.memo import Store, memoized
 from cxsync.grouping.methods import build_grouper
 from cxsync.grouping.override_file import OverrideFile, load_override_file
@@ -36,11 +37,13 @@ def make_plan(
     inputs: Inputs | None = None,
     read_links: LinkReader | None = None,
     memo: Store | None = None,
+    counts: BlobStore | None = None,
 ) -> Plan:
     """`recreate_missing` allows creating a new issue for a group whose issue was deleted in Jira.
 
     `inputs` are what the incremental reader read (everything is read when None); `read_links` reads an
-    issue's remote links (from the cache when it knows them); `memo` keeps the last grouping.
+    issue's remote links (from the cache when it knows them); `memo` keeps the last grouping and
+    `counts` the n-gram counts of texts seen before (both only save time).
     """
     mapping = loaded.mapping
     inputs = inputs or read_all(notion, jira)
@@ -53,7 +56,7 @@ def make_plan(
     file = _override_file(loaded)
     grouped = memoized(
         memo,
-        lambda: group_with_overrides(build_grouper(mapping.grouping), entries, previous, group_of_key, file),
+        lambda: group_with_overrides(build_grouper(mapping.grouping, counts), entries, previous, group_of_key, file),
         entries,
         previous,
         group_of_key,

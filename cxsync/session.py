@@ -18,6 +18,7 @@ from cxsync.audit import AuditLog
 from cxsync.cache import SyncCache, mapping_fingerprint, private_copy
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
 from cxsync.errors import BusyError, CxsyncError
+from cxsync.grouping.countcache import FileBlobStore
 from cxsync.incremental import IncrementalReader
 from cxsync.journal import Journal, state_dir
 from cxsync.lock import run_lock
@@ -87,6 +88,7 @@ class Session:
                 inputs=reader.read(),
                 read_links=reader.read_links,
                 memo=reader.cache,
+                counts=FileBlobStore(state_dir() / f"{self.loaded.name}.grouping"),
             )
 
     def _settle(self) -> None:

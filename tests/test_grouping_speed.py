@@ -148,3 +148,16 @@ def test_cells_use_rebalanced_subsets_deterministically(monkeypatch: pytest.Monk
     entries = [make_entry(i, t) for i, t in enumerate(TEXTS * 3)]
     first = build_grouper(settings).group(entries, {})
     assert snapshot(first) == snapshot(build_grouper(settings).group(list(reversed(entries)), {}))
+
+
+def test_split_and_side_by_side_in_slices_match_the_one_piece_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxsync.grouping import vectors as vectors_module
+
+    matrix = text_features(["", *TEXTS, "!!", "API 권한", ""])
+    whole_rare, whole_dense = vectors_module.split_common(matrix, 16)
+    monkeypatch.setattr(vectors_module, "_SLICE", 5)
+    rare, dense = vectors_module.split_common(matrix, 16)
+    assert same_matrix(rare, whole_rare) and np.array_equal(dense, whole_dense)
+    assert np.allclose((rare @ rare.T).toarray() + dense @ dense.T, (matrix @ matrix.T).toarray(), atol=1e-6)
+    joined = vectors_module.side_by_side(rare, sp.csr_matrix(dense))
+    assert same_matrix(joined, sp.csr_matrix(sp.hstack([rare, sp.csr_matrix(dense)], format="csr", dtype=np.float32)))

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from cxsync.errors import ConfigError
 from cxsync.grouping.countcache import NAME, BlobStore, CountCache
@@ -39,22 +40,23 @@ class NgramEncoder:
 
     def __init__(self, store: BlobStore | None = None) -> None:
         self.store = store
-        self._cache: CountCache | None = None
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
-        cache = self._count_cache()
-        features = text_features(texts, cache)
-        if self.store is not None and cache is not None and cache.changed:
-            self.store.put_blob(NAME, cache.to_bytes())
+        features = self._features(texts)
         rare, common = split_common(features, COMMON_NGRAMS)
         return Vectors(rare, common)
 
-    def _count_cache(self) -> CountCache | None:
+    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
         if self.store is None:
-            return None
-        if self._cache is None:
-            self._cache = CountCache.from_bytes(self.store.get_blob(NAME)) or CountCache()
-        return self._cache
+            return text_features(texts)
+        # Read on every call and dropped after it: the store is the one copy, and the memory is
+        # better spent on the grouping that follows.
+        stored = CountCache.from_bytes(self.store.get_blob(NAME))
+        cache = stored if stored is not None else CountCache()
+        features = text_features(texts, cache)
+        if cache.changed:
+            self.store.put_blob(NAME, cache.to_bytes())
+        return features
 
 
 class HybridEncoder:

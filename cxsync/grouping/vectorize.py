@@ -135,7 +135,7 @@ def tfidf_from_counts(counts: sp.csr_matrix, scale: float = 1.0) -> sp.csr_matri
     """
     n_docs, width = int(counts.shape[0]), int(counts.shape[1])
     bucket_of = counts.indices
-    if bucket_of.size * 8 < width:  # few entries: a sort beats tables over all columns
+    if bucket_of.size * 64 < width:  # few entries: a sort beats tables over all columns
         used, inverse = np.unique(bucket_of, return_inverse=True)
         indices = inverse.ravel().astype(np.int32)
         df_used = np.bincount(indices, minlength=used.size)
@@ -150,19 +150,43 @@ def tfidf_from_counts(counts: sp.csr_matrix, scale: float = 1.0) -> sp.csr_matri
     # 1 + log(count) from a table: counts are small integers (same values as computing it per entry).
     top = int(counts.data.max()) if counts.data.size else 0
     sublinear = 1.0 + np.log(np.arange(1, top + 1, dtype=np.int64))
-    data = sublinear[counts.data - 1]
-    data *= idf[indices]
     indptr = np.asarray(counts.indptr, dtype=np.int64)
+    weights = np.empty(counts.data.size, dtype=np.float32)
+    # Rows in slices of about a million entries: the float64 temporaries stay small (fresh memory is slow
+    # to come by on a virtual machine), and every row is computed exactly as in one piece.
+    starts = np.unique(np.searchsorted(indptr, np.arange(0, counts.data.size, _SLICE), side="right") - 1)
+    for first, last in zip(starts.tolist(), [*starts[1:].tolist(), n_docs][: starts.size], strict=True):
+        low, high = int(indptr[first]), int(indptr[last])
+        local = indptr[first : last + 1] - low
+        weights[low:high] = _weigh(counts.data[low:high], indices[low:high], local, sublinear, idf, scale)
+    return sp.csr_matrix((weights, indices, indptr), shape=(n_docs, max(1, used.size)))
+
+
+# Entries weighed at once by `tfidf_from_counts`.
+_SLICE = 1 << 20
+
+
+def _weigh(
+    counts: npt.NDArray[np.int32],
+    columns: npt.NDArray[np.int32],
+    indptr: npt.NDArray[np.int64],
+    sublinear: npt.NDArray[np.float64],
+    idf: npt.NDArray[np.float64],
+    scale: float,
+) -> npt.NDArray[np.float32]:
+    """TF-IDF weights of some consecutive rows, each row L2-normalised, times `scale`."""
+    data = sublinear[counts - 1]
+    data *= idf[columns]
     lengths = np.diff(indptr)
     filled = lengths > 0
-    norms = np.ones(n_docs, dtype=np.float64)
+    norms = np.ones(lengths.size, dtype=np.float64)
     if data.size:
         norms[filled] = np.sqrt(np.add.reduceat(data * data, indptr[:-1][filled]))
     data /= np.repeat(norms, lengths)
     single = data.astype(np.float32)
     if scale != 1.0:
         single = (single.astype(np.float64) * scale).astype(np.float32)
-    return sp.csr_matrix((single, indices, indptr), shape=(n_docs, max(1, used.size)))
+    return single
 
 
 def _ngram_hashes(cleaned: Sequence[str], low: int, high: int) -> tuple[npt.NDArray[np.int64], U64]:

@@ -104,12 +104,14 @@ def side_by_side(left: sp.csr_matrix, right: sp.csr_matrix) -> sp.csr_matrix:
     lengths_left, lengths_right = np.diff(left.indptr), np.diff(right.indptr)
     indptr = np.asarray(left.indptr, dtype=np.int64) + np.asarray(right.indptr, dtype=np.int64)
     # Each row holds its left entries, then its right ones.
-    to_left = np.arange(left.nnz, dtype=np.int64) + np.repeat(right.indptr[:-1].astype(np.int64), lengths_left)
-    to_right = np.arange(right.nnz, dtype=np.int64) + np.repeat(left.indptr[1:].astype(np.int64), lengths_right)
+    kind = np.int32 if indptr[-1] < 2**31 else np.int64  # half the memory for the positions
+    to_left = np.arange(left.nnz, dtype=kind) + np.repeat(right.indptr[:-1].astype(kind), lengths_left)
     data = np.empty(indptr[-1], dtype=np.float32)
     indices = np.empty(indptr[-1], dtype=np.int32)
-    data[to_left], data[to_right] = left.data, right.data
-    indices[to_left], indices[to_right] = left.indices, right.indices + np.int32(left.shape[1])
+    data[to_left], indices[to_left] = left.data, left.indices
+    del to_left
+    to_right = np.arange(right.nnz, dtype=kind) + np.repeat(left.indptr[1:].astype(kind), lengths_right)
+    data[to_right], indices[to_right] = right.data, right.indices + np.int32(left.shape[1])
     both = sp.csr_matrix((data, indices, indptr), shape=(rows, int(left.shape[1]) + int(right.shape[1])))
     both.has_sorted_indices = True
     return both
@@ -126,6 +128,10 @@ def _narrow(indices: Ints, width: int) -> tuple[Ints, Ints]:
     return used, lookup[indices]
 
 
+# Non-zeros handled at once by `split_common` and `member_dots`.
+_SLICE = 1 << 20
+
+
 def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Dense]:
     """Move the `common` most frequent columns (ties: lower column) into a dense float32 block."""
     df = np.bincount(matrix.indices, minlength=matrix.shape[1])
@@ -135,22 +141,33 @@ def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Den
     slot[chosen] = np.arange(chosen.size, dtype=np.int32)
     width = max(1, chosen.size)
     n = int(matrix.shape[0])
-    where = slot[matrix.indices]
-    in_common = where >= 0
-    # Common entries per row, from a running count (one pass; empty rows need no special case).
-    running = np.zeros(matrix.nnz + 1, dtype=np.int64)
-    np.cumsum(in_common, out=running[1:])
-    per_row = running[matrix.indptr[1:]] - running[matrix.indptr[:-1]]
     dense = np.zeros((n, width), dtype=np.float32)
-    flat = np.repeat(np.arange(n, dtype=np.int64) * width, per_row) + where[in_common]
-    dense.reshape(-1)[flat] = matrix.data[in_common]
-    rare_mask = ~in_common
-    indptr = np.asarray(matrix.indptr, dtype=np.int64) - running[matrix.indptr]
-    rare = sp.csr_matrix(
-        (np.asarray(matrix.data[rare_mask], dtype=np.float32), matrix.indices[rare_mask], indptr), shape=matrix.shape
-    )
-    rare.has_sorted_indices = bool(matrix.has_sorted_indices)
-    return rare, dense
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    data_parts: list[npt.NDArray[np.float32]] = []
+    index_parts: list[npt.NDArray[np.int32]] = []
+    # Rows in slices of about a million entries, so the temporaries stay small.
+    step = max(1, int(n * _SLICE // max(1, matrix.nnz)))
+    for first in range(0, n, step):
+        last = min(n, first + step)
+        low, high = int(matrix.indptr[first]), int(matrix.indptr[last])
+        where = slot[matrix.indices[low:high]]
+        in_common = where >= 0
+        # Common entries per row, from a running count (one pass; empty rows need no special case).
+        running = np.zeros(high - low + 1, dtype=np.int64)
+        np.cumsum(in_common, out=running[1:])
+        bounds = np.asarray(matrix.indptr[first : last + 1], dtype=np.int64) - low
+        per_row = running[bounds[1:]] - running[bounds[:-1]]
+        flat = np.repeat(np.arange(first, last, dtype=np.int64) * width, per_row) + where[in_common]
+        dense.reshape(-1)[flat] = matrix.data[low:high][in_common]
+        rare = ~in_common
+        data_parts.append(np.asarray(matrix.data[low:high][rare], dtype=np.float32))
+        index_parts.append(np.asarray(matrix.indices[low:high][rare], dtype=np.int32))
+        indptr[first + 1 : last + 1] = indptr[first] + (bounds[1:] - running[bounds[1:]])
+    data = np.concatenate(data_parts) if data_parts else np.zeros(0, dtype=np.float32)
+    indices = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int32)
+    rare_part = sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
+    rare_part.has_sorted_indices = bool(matrix.has_sorted_indices)
+    return rare_part, dense
 
 
 def with_embedding(vectors: Vectors, embedding: Dense, embedding_weight: float) -> Vectors:
@@ -181,27 +198,40 @@ def member_dots(vectors: Vectors, cluster: Ints, count: int) -> Floats:
     """For every node i with cluster[i] >= 0: v_i · (sum of the vectors of i's cluster, i included).
 
     One sort of (cluster, column) keys finds, for each non-zero of each text, the cluster's total in
-    that column, so the cost grows with the non-zeros, never with cluster size squared.
+    that column, so the cost grows with the non-zeros, never with cluster size squared. Clusters are
+    taken a few at a time (about a million non-zeros), which keeps the temporaries small.
     """
     matrix = vectors.sparse
     n = vectors.count
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
-    owner = cluster[rows]
-    keep = owner >= 0
-    width = max(1, int(matrix.shape[1]))
-    keys = owner[keep] * width + matrix.indices[keep].astype(np.int64)
-    order = np.argsort(keys, kind="stable")
-    keys, data, rows = keys[order], matrix.data[keep][order].astype(np.float64), rows[keep][order]
     dots = np.zeros(n, dtype=np.float64)
-    if keys.size:
-        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-        totals = np.add.reduceat(data, starts)
-        column_total = np.repeat(totals, np.diff(np.append(starts, keys.size)))
-        dots += np.bincount(rows, weights=data * column_total, minlength=n)
+    members = np.flatnonzero(cluster >= 0)
+    by_cluster = members[np.argsort(cluster[members], kind="stable")]
+    if by_cluster.size:
+        lengths = np.diff(matrix.indptr)[by_cluster]
+        # A slice ends where a cluster ends, once it holds about _SLICE non-zeros.
+        slice_of = (np.cumsum(lengths) - lengths) // _SLICE
+        ends = np.flatnonzero(np.diff(cluster[by_cluster]))
+        cuts = ends[np.diff(slice_of)[ends] > 0] + 1
+        for nodes in np.split(by_cluster, cuts):
+            nodes = np.sort(nodes)
+            dots[nodes] = _sparse_member_dots(matrix[nodes], cluster[nodes], int(matrix.shape[1]))
     if vectors.dense.shape[1]:
         sums = cluster_sums(Vectors(sp.csr_matrix((n, 1), dtype=np.float32), vectors.dense), cluster, count).dense
-        members = np.flatnonzero(cluster >= 0)
         for start in range(0, members.size, 8192):
             chunk = members[start : start + 8192]
             dots[chunk] += np.einsum("ij,ij->i", vectors.dense[chunk], sums[cluster[chunk]], dtype=np.float64)
     return dots
+
+
+def _sparse_member_dots(matrix: sp.csr_matrix, owner_of_row: Ints, width: int) -> Floats:
+    """`member_dots`' sparse part for rows (in node order) whose clusters lie wholly among them."""
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    keys = owner_of_row[rows] * max(1, width) + matrix.indices.astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, data, rows = keys[order], matrix.data[order].astype(np.float64), rows[order]
+    if not keys.size:
+        return np.zeros(matrix.shape[0], dtype=np.float64)
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    totals = np.add.reduceat(data, starts)
+    column_total = np.repeat(totals, np.diff(np.append(starts, keys.size)))
+    return np.asarray(np.bincount(rows, weights=data * column_total, minlength=matrix.shape[0]), dtype=np.float64)
