@@ -58,6 +58,7 @@ def test_wrong_jira_token_is_an_auth_error_without_the_token(world: World) -> No
 
 def test_unreachable_server_is_named(world: World) -> None:
     world.monkeypatch.setenv("NOTION_BASE_URL", "http://127.0.0.1:9")
+    world.monkeypatch.setenv("CXSYNC_RETRY_BASE_SECONDS", "0.01")  # the message matters here, not the back-off
     result = world.cli("--lang", "ko", "plan", "--mapping", MAPPING)
     assert result.exit_code == 5 and "127.0.0.1:9" in result.stderr and "연결할 수 없습니다" in result.stderr
     _assert_clean(result.output)
