@@ -15,7 +15,6 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.neighbors import NearestNeighbors
 
 from cxsync.grouping.encoders import Encoder
 from cxsync.grouping.explain import explain
@@ -204,6 +203,8 @@ def _nearest_groups(vectors: Vectors, rows: Ints, sums: Vectors, limit: int) -> 
     queries = _joined(vectors.sparse[rows], vectors.dense[rows])
     centroids = _joined(sums.sparse, sums.dense)
     k = min(limit, centroids.shape[0])
+    from sklearn.neighbors import NearestNeighbors  # imported here: scikit-learn adds 0.7 s to every cxsync start
+
     index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(centroids)
     distance, nearest = index.kneighbors(queries)
     query_norm = np.sqrt(np.asarray(queries.multiply(queries).sum(axis=1)).ravel())
