@@ -222,11 +222,11 @@ class NotionSource:
             )
             for result in page.get("results", []):
                 yield result, False
-            if page.get("request_status", {}).get("type") == "incomplete":
-                yield None, True
-                return
             cursor = page.get("next_cursor")
             if not page.get("has_more") or not cursor:
+                # the cap shows as `incomplete` (on any page, in some answers); it matters where paging ends
+                if page.get("request_status", {}).get("type") == "incomplete":
+                    yield None, True
                 return
             if cursor in seen_cursors:  # a repeated cursor would page forever
                 raise RemoteError(
