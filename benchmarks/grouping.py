@@ -299,10 +299,9 @@ def synthetic(data: Path, size: int, seed: int) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
-    """Runs in a fresh process: full grouping of `size` entries, then `incremental` more on top."""
-    texts, labels = synthetic(data, size + incremental, seed=size)
-    items = [
+def _scale_entries(texts: list[str]) -> list[VocEntry]:
+    """Untagged entries with ids and creation times in input order, as the scale runs group them."""
+    return [
         VocEntry(
             page_id=f"{i:08d}",
             url="",
@@ -313,6 +312,12 @@ def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
         )
         for i, t in enumerate(texts)
     ]
+
+
+def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
+    """Runs in a fresh process: full grouping of `size` entries, then `incremental` more on top."""
+    texts, labels = synthetic(data, size + incremental, seed=size)
+    items = _scale_entries(texts)
     settings = GroupingSettings(method="tfidf", scope="all")
     with tempfile.TemporaryDirectory() as state:
         # The n-gram count cache lives in a directory, as it would in the sync's state directory; the
@@ -356,17 +361,7 @@ def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
 def incremental_child(data: Path, size: int, incremental: int, state: Path) -> dict[str, Any]:
     """Runs in a fresh process: `incremental` new entries on the assignment and count cache in `state`."""
     texts, _ = synthetic(data, size + incremental, seed=size)
-    items = [
-        VocEntry(
-            page_id=f"{i:08d}",
-            url="",
-            text=t,
-            need_tag=None,
-            created_time=T0 + timedelta(seconds=i),
-            last_edited_time=T0,
-        )
-        for i, t in enumerate(texts)
-    ]
+    items = _scale_entries(texts)
     label = json.loads((state / "previous.json").read_text(encoding="utf-8"))
     settings = GroupingSettings(method="tfidf", scope="all")
     start = time.perf_counter()

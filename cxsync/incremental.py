@@ -87,7 +87,7 @@ class IncrementalReader:
 
     def _read_notion(self, stats: ReadStats) -> tuple[list[VocEntry], list[SkippedEntry], list[Departed]]:
         self.notion.check_schema()  # its answer carries the server time the window starts from
-        began = _minute(self.notion.server_time or datetime.now(UTC))
+        began = self._notion_mark()
         since = self.cache.get(NOTION_MARK)
         departed: list[Departed] = []
         if self._due(NOTION_FULL_AT, NOTION_MARK) or since is None:
@@ -138,7 +138,7 @@ class IncrementalReader:
 
     def _read_jira(self, stats: ReadStats) -> list[ActualIssue]:
         self.jira.field_ids()
-        began = self.jira.now() - search_lag_seconds() - 60
+        began = self._jira_mark()
         since = self.cache.get(JIRA_MARK)
         if self._due(JIRA_FULL_AT, JIRA_MARK) or since is None:
             issues = self.jira.managed_issues()
@@ -159,6 +159,14 @@ class IncrementalReader:
         self.cache.put(JIRA_MARK, repr(began))
         self._jira_window = began
         return issues
+
+    def _notion_mark(self) -> datetime:
+        """Where the next Notion window starts: the minute of Notion's clock now (it rounds edits down to it)."""
+        return _minute(self.notion.server_time or datetime.now(UTC))
+
+    def _jira_mark(self, *, fresh: bool = False) -> float:
+        """Where the next Jira window starts: a search lag and a minute before Jira's clock now."""
+        return self.jira.now(fresh=fresh) - search_lag_seconds() - 60
 
     # -- links ---------------------------------------------------------------------------------------
     def read_links(self, key: str) -> dict[str, dict[str, Any]]:
@@ -184,8 +192,8 @@ class IncrementalReader:
             self.cache.linked(target, RemoteLinkSpec.model_validate(payload))
         elif kind == "unlink":
             self.cache.unlinked(target, str(payload))
-        else:
-            self.wrote_notion = self.wrote_notion or kind == "writeback"
+        elif kind == "writeback":
+            self.wrote_notion = True
 
     def settle(self) -> None:
         """Re-read this run's windows so the watermarks pass cxsync's own writes.
@@ -194,13 +202,14 @@ class IncrementalReader:
         next Jira window starts a search lag and a minute before this re-read, so it reads them again.
         """
         if self.wrote_notion and self._notion_window is not None:
-            began = _minute(self.notion.server_time or datetime.now(UTC))
+            began = self._notion_mark()
             self._apply_edits(self._notion_window)
             self.cache.put(NOTION_MARK, began.isoformat())
         if self.last_jira_write is not None and self._jira_window is not None:
-            mark = self.jira.now(fresh=True) - search_lag_seconds() - 60  # Notion writes may have taken hours
+            mark = self._jira_mark(fresh=True)  # the Notion writes since the last Jira answer may have taken hours
             self.cache.upsert_issues(self.jira.managed_issues(updated_since=self._jira_window))
             self.cache.put(JIRA_MARK, repr(mark))
+
 
 def _minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
