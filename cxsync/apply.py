@@ -16,6 +16,7 @@ from cxsync.journal import Journal
 from cxsync.plan import GroupPlan, Plan, WriteBackPlan
 
 CREATE_ATTEMPTS = 4
+RECORDS_PER_REQUEST = 100  # Cloud's issue/properties/multi takes at most 100 issues
 
 
 @dataclass
@@ -84,31 +85,39 @@ def apply_plan(
 ) -> ApplyResult:
     result = ApplyResult()
     rec = recorder or _NoRecorder()
-    for group in plan.groups:
-        if group.action in ("unchanged", "skip"):
-            continue
-        try:
-            _apply_group(group, jira, journal, result, rec)
-        except CxsyncError as error:
-            result.failures.append(Failure(group.key or group.group_id, error.en, error.ko))
+    records = _RecordBatch(jira, rec, result)
+    try:
+        for group in plan.groups:
+            if group.action in ("unchanged", "skip"):
+                continue
+            try:
+                _apply_group(group, jira, journal, result, rec, records)
+            except CxsyncError as error:
+                result.failures.append(Failure(group.key or group.group_id, error.en, error.ko))
+    finally:
+        records.flush()
     for change in plan.writebacks:
         _write_back(change, jira, notion, result, rec)
     return result
 
 
 def _apply_group(
-    group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult, rec: WriteRecorder
+    group: GroupPlan,
+    jira: JiraTracker,
+    journal: Journal,
+    result: ApplyResult,
+    rec: WriteRecorder,
+    records: _RecordBatch,
 ) -> None:
     gid = group.group_id
     if group.action == "create":
         with _recorded(rec, "create", gid, group.jira_fields(), gid) as where:
-            key = _safe_create(group, jira, journal, result)
+            issue_id, key = _safe_create(group, jira, journal, result)
             where[0] = key
         result.created[group.group_id] = key
         _apply_links(group, key, jira, rec)
         if group.write_record:
-            with _recorded(rec, "record", key, group.record.model_dump(), gid):
-                jira.set_record(key, group.record)
+            records.add(issue_id, key, group)
         return
     # links first: the sync record, sent with the edit, then vouches for them
     key = group.key or ""
@@ -122,6 +131,42 @@ def _apply_group(
     result.updated.append(key)
 
 
+class _RecordBatch:
+    """Sync records of newly created issues, set once all their links are in.
+
+    The record is what vouches for the links, so it goes last; a crash before it leaves the create's
+    record (empty links hash) and the next run checks the links again. On Cloud the records are sent
+    100 issues per request; elsewhere one PUT each, at once.
+    """
+
+    def __init__(self, jira: JiraTracker, rec: WriteRecorder, result: ApplyResult) -> None:
+        self.jira, self.rec, self.result = jira, rec, result
+        self.pending: list[tuple[str, str, GroupPlan]] = []
+
+    def add(self, issue_id: str, key: str, group: GroupPlan) -> None:
+        if not self.jira.bulk_records:
+            with _recorded(self.rec, "record", key, group.record.model_dump(), group.group_id):
+                self.jira.set_record(key, group.record)
+            return
+        self.pending.append((issue_id, key, group))
+        if len(self.pending) >= RECORDS_PER_REQUEST:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            self.jira.set_records([(issue_id, group.record) for issue_id, _, group in batch])
+        except CxsyncError as error:
+            for _, key, group in batch:
+                self.rec.write("record", key, group.record.model_dump(), "failed", error.en, group.group_id)
+                self.result.failures.append(Failure(key, error.en, error.ko))
+            return
+        for _, key, group in batch:
+            self.rec.write("record", key, group.record.model_dump(), "ok", "", group.group_id)
+
+
 def _apply_links(group: GroupPlan, key: str, jira: JiraTracker, rec: WriteRecorder) -> None:
     for link in group.link_upserts:
         with _recorded(rec, "link", key, link.model_dump(), group.group_id):
@@ -131,7 +176,7 @@ def _apply_links(group: GroupPlan, key: str, jira: JiraTracker, rec: WriteRecord
             jira.delete_link(key, global_id)
 
 
-def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult) -> str:
+def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: ApplyResult) -> tuple[str, str]:
     """Create the group's issue at most once, even across crashes, lost responses and search lag.
 
     The plan was made from a search of every cxsync label, so a group planned for creation had no
@@ -146,7 +191,7 @@ def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
     if journal.has_intent(group.group_id):
         found = _look(group, jira, journal, wait=max(0.0, lag - journal.intent_age(group.group_id)))
         if found is not None:
-            result.adopted.append(found)
+            result.adopted.append(found[1])
             return found
     # the links are posted after the create: an empty links hash makes a crash in between re-post them
     record = group.record.model_copy(update={"links_sha": ""})
@@ -164,7 +209,7 @@ def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
                 return found
             continue
         journal.created(group.group_id, group.label, issue_id, key)
-        return key
+        return issue_id, key
     journal.unknown(group.group_id, group.label)
     raise AmbiguousCreate(
         f"Gave up creating the issue for group {group.group_id} after {CREATE_ATTEMPTS} attempts; the next run retries.",
@@ -172,14 +217,14 @@ def _safe_create(group: GroupPlan, jira: JiraTracker, journal: Journal, result: 
     )
 
 
-def _look(group: GroupPlan, jira: JiraTracker, journal: Journal, wait: float) -> str | None:
-    """After `wait` seconds (the search lag), the key of the group's issue if Jira has one."""
+def _look(group: GroupPlan, jira: JiraTracker, journal: Journal, wait: float) -> tuple[str, str] | None:
+    """After `wait` seconds (the search lag), the (id, key) of the group's issue if Jira has one."""
     CLOCK.sleep(wait)
     found = jira.find_by_label(group.label, journal.known_issue_ids(group.group_id))
     if not found:
         return None
     journal.created(group.group_id, group.label, found[0].id, found[0].key)
-    return found[0].key
+    return found[0].id, found[0].key
 
 
 def search_lag_seconds() -> float:

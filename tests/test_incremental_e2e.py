@@ -177,3 +177,23 @@ def test_a_preview_during_a_running_sync_leaves_the_sync_cache_alone(world: Worl
     assert plan["updated"] == 1  # the preview saw the edit
     assert cache_file.read_bytes() == before  # and read it through a private copy
     assert world.sync_json()["updated"] == 1  # the real run still sees it
+
+
+def test_new_issues_get_their_sync_records_100_per_request_on_cloud(
+    any_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = any_world
+    monkeypatch.setattr("cxsync.apply.RECORDS_PER_REQUEST", 5)  # cxsync's own batch size, small enough to split
+    first = world.sync_json()
+    created = first["created"]
+    requests = world.boxes.jira.requests
+    multi = [r for r in requests if r.path.endswith("/issue/properties/multi")]
+    puts = [r for r in requests if r.method == "PUT" and "/properties/" in r.path]
+    if world.boxes.jira.flavor == "cloud":
+        assert len(multi) == -(-created // 5) and not puts
+    else:
+        assert not multi and len(puts) == created
+    records = [issue["properties"]["cxsync"] for issue in world.issues()]
+    assert len(records) == created and all(record["links_sha"] for record in records)
+    again = world.sync_json()
+    assert again["writes"] == 0, "the records written in bulk vouch for the links: nothing to redo"

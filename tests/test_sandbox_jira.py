@@ -889,6 +889,10 @@ def test_v3_bodies_conform_to_the_openapi_spec(cloud: JiraSandbox, spec: dict[st
     conforms(spec, "RemoteIssueLink", client._get_json(f"issue/{created['key']}/remotelink"), array=True)
     conforms(spec, "PropertyKeys", client._get_json(f"issue/{created['key']}/properties"))
     conforms(spec, "Transitions", client._get_json(f"issue/{created['key']}/transitions"))
+    multi = {"issues": [{"issueID": int(created["id"]), "properties": {"cxsync": {"v": 2}}}]}
+    # (MultiIssueEntityProperties is not checked: the spec types property values as Jackson's JsonNode bean)
+    task = session.post(client._get_url("issue/properties/multi"), data=json.dumps(multi)).json()
+    conforms(spec, "TaskProgressBeanObject", task)
 
     with pytest.raises(JIRAError) as excinfo:
         client.create_issue(fields={"project": "CX", "issuetype": "Task", "summary": "x", "labels": ["a b"]})
@@ -896,3 +900,38 @@ def test_v3_bodies_conform_to_the_openapi_spec(cloud: JiraSandbox, spec: dict[st
     with pytest.raises(JIRAError) as excinfo:
         client.search_issues("order by key")
     conforms(spec, "ErrorCollection", error_of(excinfo))
+
+
+def test_bulk_properties_by_issue_answer_303_to_a_finished_task(cloud: JiraSandbox) -> None:
+    client = connect(cloud, "3")
+    bulk_create(client, 2)
+    url = client._get_url("issue/properties/multi")
+    body = {"issues": [{"issueID": 10001, "properties": {"cxsync": {"v": 1}}}, {"issueID": 99999, "properties": {"a": 1}}]}
+    answer = client._session.post(url, data=json.dumps(body), allow_redirects=False)
+    assert answer.status_code == 303
+    task = client._session.get(answer.headers["Location"]).json()
+    assert task["status"] == "COMPLETE" and task["self"] == answer.headers["Location"]
+    assert cloud.issue("CX-1")["properties"] == {"cxsync": {"v": 1}}  # the unknown issue 99999 is ignored
+    followed = client._session.post(url, data=json.dumps(body))  # requests follows the 303 with a GET
+    assert followed.status_code == 200 and followed.json()["status"] == "COMPLETE"
+
+    too_many = {"issues": [{"issueID": 10001, "properties": {"k": i}} for i in range(101)]}
+    big = {"issues": [{"issueID": 10001, "properties": {"k": "x" * 32_800}}]}
+    for bad in (too_many, big, {"issues": [{"issueID": "CX-1", "properties": {"k": 1}}]}, {"issues": []}):
+        with pytest.raises(JIRAError) as excinfo:
+            client._session.post(url, data=json.dumps(bad), allow_redirects=False)
+        assert excinfo.value.status_code == 400
+    with pytest.raises(JIRAError) as excinfo:
+        client._get_json("task/424242")
+    assert excinfo.value.status_code == 404
+
+
+def test_bulk_properties_are_cloud_only(dc: JiraSandbox) -> None:
+    client = connect(dc, "2")
+    bulk_create(client, 1)
+    with pytest.raises(JIRAError) as excinfo:
+        client._session.post(
+            client._get_url("issue/properties/multi"),
+            data=json.dumps({"issues": [{"issueID": 10001, "properties": {"k": 1}}]}),
+        )
+    assert excinfo.value.status_code == 404

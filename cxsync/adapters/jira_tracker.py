@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
@@ -21,7 +21,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from cxsync.adapters.counting import ApiCounter
-from cxsync.adapters.pacing import RetryBudget, backoff, http_timeout
+from cxsync.adapters.pacing import CLOCK, RetryBudget, backoff, http_timeout
 from cxsync.config import JiraCredentials, JiraSettings
 from cxsync.document import compact_json, has_adf_block, has_wiki_block
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
@@ -34,6 +34,8 @@ ISSUE_FIELDS = ("summary", "labels", "description", "status", "priority", "resol
 RETRY_STATUSES = {409, 429, 500, 502, 503, 504}  # only idempotent calls go through _call
 MAX_ATTEMPTS = 8
 MAX_DELAY = 60.0
+TASK_POLL_SECONDS = 1.0
+TASK_WAIT_SECONDS = 120.0  # how long a bulk property task may run before cxsync stops waiting
 
 
 class AmbiguousCreate(RemoteError):
@@ -252,6 +254,40 @@ class JiraTracker:
     def set_record(self, key: str, record: SyncRecord) -> None:
         url = self.jira._get_url(f"issue/{key}/properties/{PROPERTY_KEY}")
         self._call(lambda: self.jira._session.put(url, data=json.dumps(record.model_dump())))
+
+    @property
+    def bulk_records(self) -> bool:
+        """Whether sync records can be set 100 issues at a time (Cloud's `issue/properties/multi`)."""
+        return self.flavor == "cloud"
+
+    def set_records(self, records: Sequence[tuple[str, SyncRecord]]) -> None:
+        """Set the sync records of up to 100 issues (by id) in one request, and wait for Jira's task.
+
+        Setting a property is idempotent, so the request is retried like any other.
+        """
+        body = json.dumps(
+            {"issues": [{"issueID": int(i), "properties": {PROPERTY_KEY: r.model_dump()}} for i, r in records]}
+        )
+        url = self.jira._get_url("issue/properties/multi")
+        answer = self._call(lambda: self.jira._session.post(url, data=body, allow_redirects=False))
+        self._await_task(answer.headers.get("Location"))
+
+    def _await_task(self, location: str | None) -> None:
+        """Poll an asynchronous task until it ends; raise unless it completed."""
+        waited = 0.0
+        while location:
+            task = self._call(lambda: self.jira._session.get(location)).json()
+            status = str(task.get("status", ""))
+            if status == "COMPLETE":
+                return
+            if status in ("FAILED", "CANCELLED", "CANCEL_REQUESTED", "DEAD") or waited >= TASK_WAIT_SECONDS:
+                detail = redact(str(task.get("message") or status))[:200]
+                raise RemoteError(
+                    f"Jira's bulk property task did not complete ({detail}); the next run sets these records again.",
+                    f"Jira의 일괄 속성 작업이 끝나지 않았습니다 ({detail}). 다음 실행에서 다시 기록합니다.",
+                )
+            CLOCK.sleep(TASK_POLL_SECONDS)
+            waited += TASK_POLL_SECONDS
 
     # -- errors and retries -------------------------------------------------------------------------
     def _call(self, action: Callable[[], T]) -> T:

@@ -74,6 +74,7 @@ from cxsync.sandbox.jira_search import LEGACY_SEARCH_GONE, SearchIndex, int_para
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 MAX_BULK = 50
+MAX_MULTI_ISSUES = 100  # POST issue/properties/multi
 MAX_REMOTE_LINKS = 2000
 MAX_COMMENTS = 5000
 # project permissions the sandbox knows for GET /mypermissions (key → display name)
@@ -123,6 +124,7 @@ class JiraSandbox(BoardHelpers, SandboxServer):
         self.bodies: deque[tuple[str, str, Any]] = deque(maxlen=1000)
         # permission keys the sandbox user lacks (GET /mypermissions answers havePermission=false)
         self.denied_permissions: set[str] = set()
+        self.tasks: dict[str, dict[str, Any]] = {}  # asynchronous tasks (bulk property sets), by id
         for method, pattern, handler in self._routes_table():
             self.route(method, pattern, handler)
 
@@ -163,6 +165,8 @@ class JiraSandbox(BoardHelpers, SandboxServer):
             ("DELETE", f"{api}/issueLink/(?P<link>\\d+)", self._delete_issue_link),
             ("POST", f"{api}/issue", self._create_issue),
             ("POST", f"{api}/issue/bulk", self._create_bulk),
+            *([("POST", f"{api}/issue/properties/multi", self._set_properties_multi)] if self.flavor == "cloud" else []),
+            ("GET", f"{api}/task/(?P<task>\\d+)", self._get_task),
             ("GET", issue, self._get_issue),
             ("PUT", issue, self._edit_issue),
             ("DELETE", issue, self._delete_issue),
@@ -516,6 +520,52 @@ class JiraSandbox(BoardHelpers, SandboxServer):
         created = key not in issue.properties
         issue.properties[key] = value
         return Response(201 if created else 200, b"")
+
+    def _set_properties_multi(self, request: Request) -> Response:
+        """Cloud's bulk set by issue: validated whole, run at once, answered 303 to its task."""
+        raw = json_body(request)
+        entries = raw.get("issues") if isinstance(raw, dict) else None
+        if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_MULTI_ISSUES:
+            raise fail(400, f"'issues' must list between 1 and {MAX_MULTI_ISSUES} issues.")
+        updates: list[tuple[StoredIssue | None, dict[str, Any]]] = []
+        for entry in entries:
+            issue_id = entry.get("issueID") if isinstance(entry, dict) else None
+            props = entry.get("properties") if isinstance(entry, dict) else None
+            if not isinstance(issue_id, int) or not isinstance(props, dict) or not 1 <= len(props) <= 10:
+                raise fail(400, "Each issue needs an integer 'issueID' and between 1 and 10 'properties'.")
+            values = check_properties([{"key": k, "value": v} for k, v in props.items()])
+            updates.append((self.state.issue(str(issue_id)), values))
+        for issue, values in updates:
+            if issue is not None:  # "if an issue is not found, it is ignored"
+                issue.properties.update(values)
+        task = self._finished_task(request, "Bulk set issue properties by issue")
+        return Response(303, b"", headers={"Location": task["self"]})
+
+    def _finished_task(self, request: Request, description: str) -> dict[str, Any]:
+        now = int(self._now() * 1000)
+        task_id = str(10000 + len(self.tasks))
+        task = {
+            "self": self._view(request).api(f"task/{task_id}"),
+            "id": task_id,
+            "description": description,
+            "status": "COMPLETE",
+            "result": None,
+            "submittedBy": 10000,
+            "progress": 100,
+            "elapsedRuntime": 1,
+            "submitted": now,
+            "started": now,
+            "finished": now,
+            "lastUpdate": now,
+        }
+        self.tasks[task_id] = task
+        return task
+
+    def _get_task(self, request: Request) -> Response:
+        task = self.tasks.get(request.params["task"])
+        if task is None:
+            raise fail(404, "The task does not exist.")
+        return Response(200, task)
 
     def _delete_property(self, request: Request) -> Response:
         issue = self._issue(request)
