@@ -161,3 +161,72 @@ def test_split_and_side_by_side_in_slices_match_the_one_piece_results(monkeypatc
     assert np.allclose((rare @ rare.T).toarray() + dense @ dense.T, (matrix @ matrix.T).toarray(), atol=1e-6)
     joined = vectors_module.side_by_side(rare, sp.csr_matrix(dense))
     assert same_matrix(joined, sp.csr_matrix(sp.hstack([rare, sp.csr_matrix(dense)], format="csr", dtype=np.float32)))
+
+
+def test_weighing_distinct_texts_once_matches_weighing_every_copy() -> None:
+    from cxsync.grouping.vectorize import text_counts, tfidf_from_counts
+
+    texts = [*TEXTS, TEXTS[2], TEXTS[2], "", "!!", ""]
+    syllables, _ = text_counts(texts)
+    distinct = list(dict.fromkeys(texts))
+    rows = np.array([distinct.index(t) for t in texts])
+    once, _ = text_counts(distinct)
+    copies = np.bincount(rows, minlength=len(distinct))
+    for scale in (1.0, 0.5**0.5):
+        assert same_matrix(tfidf_from_counts(once, scale, copies)[rows], tfidf_from_counts(syllables, scale))
+    # A cache that only grows keeps its rows and gives the same vectors.
+    cache = CountCache()
+    text_features(texts[:6], cache)
+    assert same_matrix(text_features(texts, cache), text_features(texts))
+    assert cache.texts == distinct
+
+
+def _member_dots_by_sorting(matrix: sp.csr_matrix, cluster: np.ndarray) -> np.ndarray:
+    """The earlier sparse member dots: one stable sort of (cluster, column) keys."""
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    inside = cluster[rows] >= 0
+    keys = cluster[rows] * matrix.shape[1] + matrix.indices
+    order = np.flatnonzero(inside)[np.argsort(keys[inside], kind="stable")]
+    keys, data, rows = keys[order], matrix.data[order].astype(np.float64), rows[order]
+    if not keys.size:
+        return np.zeros(matrix.shape[0])
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    totals = np.repeat(np.add.reduceat(data, starts), np.diff(np.append(starts, keys.size)))
+    return np.bincount(rows, weights=data * totals, minlength=matrix.shape[0])
+
+
+def test_member_dots_match_the_sorting_computation_bit_for_bit() -> None:
+    from cxsync.grouping.vectors import Vectors, member_dots
+
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n = int(rng.integers(1, 120))
+        sparse = sp.random(n, 30, density=0.3, format="csr", dtype=np.float32, random_state=trial)
+        cluster = rng.integers(-1, 6, n)
+        dots = member_dots(Vectors(sparse, np.zeros((n, 0), dtype=np.float32)), cluster, 6)
+        assert np.array_equal(dots, _member_dots_by_sorting(sparse, cluster))
+        dense = rng.random((n, 4)).astype(np.float32) * (rng.random((n, 4)) < 0.5)
+        with_dense = member_dots(Vectors(sparse, dense), cluster, 6)
+        full = np.hstack([sparse.toarray(), dense]).astype(np.float64)
+        for i in np.flatnonzero(cluster >= 0):
+            assert with_dense[i] == pytest.approx(full[i] @ full[cluster == cluster[i]].sum(axis=0), rel=1e-5)
+
+
+def test_nearest_groups_match_scikit_learn_bit_for_bit() -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    from cxsync.grouping.similarity import cosine_nearest
+
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        queries = sp.random(int(rng.integers(1, 30)), 25, density=0.3, format="csr", random_state=trial)
+        points = sp.random(int(rng.integers(1, 40)), 25, density=0.3, format="csr", random_state=trial + 99)
+        if trial % 2:  # ties: whole numbers, a scaled copy of some points, an empty row
+            queries.data, points.data = np.ceil(queries.data * 2), np.ceil(points.data * 2)
+            points = sp.vstack([points, points[: points.shape[0] // 2] * 3.0, sp.csr_matrix((1, 25))], format="csr")
+        k = min(int(rng.integers(1, 20)), points.shape[0])
+        index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(points)
+        expected_distance, expected_nearest = index.kneighbors(queries)
+        distance, nearest = cosine_nearest(queries, points, k)
+        assert np.array_equal(nearest, expected_nearest)
+        assert np.array_equal(distance.view(np.int64), expected_distance.view(np.int64))

@@ -96,6 +96,12 @@ class CountCache:
 
     def counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Per view, the counts of each of `texts`; afterwards the cache holds exactly their distinct texts."""
+        syllables, letters, rows = self.distinct_counts(texts)
+        return syllables[rows], letters[rows]
+
+    def distinct_counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, Ints]:
+        """(per view, the counts of the distinct texts of `texts` in order of first appearance, each text's
+        row among them); afterwards the cache holds exactly those distinct texts, in that order."""
         distinct: dict[str, int] = {}
         rows = np.fromiter((distinct.setdefault(t, len(distinct)) for t in texts), dtype=np.int64, count=len(texts))
         names = list(distinct)
@@ -108,9 +114,11 @@ class CountCache:
             views = [_extended(view, more) for view, more in zip(views, counted, strict=True)]
         self.changed = bool(missing.size) or len(names) != len(self.texts)
         if self.changed:
-            views = [(counts[known], vocabulary) for counts, vocabulary in views]
+            # A run that only adds texts keeps the stored rows as they are.
+            if views[0][0].shape[0] != known.size or not np.array_equal(known, np.arange(known.size)):
+                views = [(counts[known], vocabulary) for counts, vocabulary in views]
             self.texts, self.index, self.views = names, distinct, views
-        return views[0][0][rows], views[1][0][rows]
+        return views[0][0], views[1][0], rows
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

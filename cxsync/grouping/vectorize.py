@@ -40,6 +40,7 @@ _PRIME = np.uint64(0x100000001B3)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 U64 = npt.NDArray[np.uint64]
+Ints = npt.NDArray[np.int64]
 
 # Share of the similarity that comes from the jamo view.
 JAMO_WEIGHT = 0.5
@@ -68,25 +69,37 @@ def text_features(texts: Sequence[str], cache: CountCache | None = None) -> sp.c
     """Both views side by side, weighted so a row's cosine is the weighted mean of the views' cosines.
 
     With `cache`, counts of texts it holds are reused and the new texts' counts are added to it.
+    Each distinct text is weighed once (copies count in the IDF) and copied out to its rows at the end.
     """
-    syllable_counts, letter_counts = text_counts(texts, cache)
+    syllable_counts, letter_counts, rows = distinct_counts(texts, cache)
+    copies = np.bincount(rows, minlength=int(syllable_counts.shape[0]))
     keep, add = np.sqrt(1.0 - JAMO_WEIGHT), np.sqrt(JAMO_WEIGHT)
     # numpy releases the GIL in the heavy steps: the views are weighed in one thread each.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        syllables_job = pool.submit(tfidf_from_counts, syllable_counts, keep)
-        letters = tfidf_from_counts(letter_counts, add)
+        syllables_job = pool.submit(tfidf_from_counts, syllable_counts, keep, copies)
+        letters = tfidf_from_counts(letter_counts, add, copies)
         syllables = syllables_job.result()
-    return side_by_side(syllables, letters)
+    both: sp.csr_matrix = side_by_side(syllables, letters)[rows]
+    both.has_sorted_indices = True
+    return both
 
 
 def text_counts(texts: Sequence[str], cache: CountCache | None = None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Per view, each text's n-gram counts, columns in hash-bucket order; each distinct text counted once."""
+    syllables, letters, rows = distinct_counts(texts, cache)
+    return syllables[rows], letters[rows]
+
+
+def distinct_counts(
+    texts: Sequence[str], cache: CountCache | None = None
+) -> tuple[sp.csr_matrix, sp.csr_matrix, npt.NDArray[np.int64]]:
+    """(each view's counts of the distinct texts in order of first appearance, each text's distinct row)."""
     if cache is not None:
-        return cache.counts(texts)
+        return cache.distinct_counts(texts)
     distinct: dict[str, int] = {}
     rows = np.fromiter((distinct.setdefault(t, len(distinct)) for t in texts), dtype=np.int64, count=len(texts))
     syllables, letters = count_views(list(distinct))
-    return syllables[rows], letters[rows]
+    return syllables, letters, rows
 
 
 def count_views(texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -125,22 +138,28 @@ def ngram_counts(cleaned: Sequence[str], low: int, high: int) -> sp.csr_matrix:
     return sp.csr_matrix((counts, indices, indptr), shape=(len(cleaned), BUCKETS))
 
 
-def tfidf_from_counts(counts: sp.csr_matrix, scale: float = 1.0) -> sp.csr_matrix:
+def tfidf_from_counts(
+    counts: sp.csr_matrix, scale: float = 1.0, copies: npt.NDArray[np.int64] | None = None
+) -> sp.csr_matrix:
     """Sublinear tf times smoothed idf (scikit-learn's definitions), rows L2-normalised; the columns are
     the columns of `counts` some text uses, in order (an empty text gives an all-zero row).
 
     `counts` has a column per hash bucket, or (from a `CountCache`) per bucket of its vocabulary, kept
     in bucket order: either way the result is the same, but small tables make the cached case fast.
-    `scale` multiplies the float32 result (a view's weight), rounded to float32 again.
+    `scale` multiplies the float32 result (a view's weight), rounded to float32 again. `copies[i]`, if
+    given, is how many texts row i stands for: the IDF is that of the corpus with each row repeated.
     """
-    n_docs, width = int(counts.shape[0]), int(counts.shape[1])
+    rows, width = int(counts.shape[0]), int(counts.shape[1])
+    n_docs = rows if copies is None else int(copies.sum())
     bucket_of = counts.indices
+    # How many documents each entry stands for (None: one each).
+    repeats = None if copies is None else np.repeat(copies, np.diff(counts.indptr))
     if bucket_of.size * 64 < width:  # few entries: a sort beats tables over all columns
         used, inverse = np.unique(bucket_of, return_inverse=True)
         indices = inverse.ravel().astype(np.int32)
-        df_used = np.bincount(indices, minlength=used.size)
+        df_used = _document_counts(indices, repeats, used.size)
     else:
-        df = np.bincount(bucket_of, minlength=width)
+        df = _document_counts(bucket_of, repeats, width)
         used = np.flatnonzero(df)
         df_used = df[used]
         column = np.zeros(width, dtype=np.int32)
@@ -155,11 +174,21 @@ def tfidf_from_counts(counts: sp.csr_matrix, scale: float = 1.0) -> sp.csr_matri
     # Rows in slices of about a million entries: the float64 temporaries stay small (fresh memory is slow
     # to come by on a virtual machine), and every row is computed exactly as in one piece.
     starts = np.unique(np.searchsorted(indptr, np.arange(0, counts.data.size, _SLICE), side="right") - 1)
-    for first, last in zip(starts.tolist(), [*starts[1:].tolist(), n_docs][: starts.size], strict=True):
+    for first, last in zip(starts.tolist(), [*starts[1:].tolist(), rows][: starts.size], strict=True):
         low, high = int(indptr[first]), int(indptr[last])
         local = indptr[first : last + 1] - low
         weights[low:high] = _weigh(counts.data[low:high], indices[low:high], local, sublinear, idf, scale)
-    return sp.csr_matrix((weights, indices, indptr), shape=(n_docs, max(1, used.size)))
+    return sp.csr_matrix((weights, indices, indptr), shape=(rows, max(1, used.size)))
+
+
+def _document_counts(columns: npt.NDArray[np.int32], repeats: npt.NDArray[np.int64] | None, width: int) -> Ints:
+    """Documents per column: one per entry, or `repeats` per entry."""
+    if repeats is None:
+        found: Ints = np.bincount(columns, minlength=width)
+        return found
+    # Whole numbers far below 2^53: the float sums are exact.
+    totals: Ints = np.bincount(columns, weights=repeats, minlength=width).astype(np.int64)
+    return totals
 
 
 # Entries weighed at once by `tfidf_from_counts`.

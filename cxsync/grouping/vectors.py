@@ -224,14 +224,24 @@ def member_dots(vectors: Vectors, cluster: Ints, count: int) -> Floats:
 
 
 def _sparse_member_dots(matrix: sp.csr_matrix, owner_of_row: Ints, width: int) -> Floats:
-    """`member_dots`' sparse part for rows (in node order) whose clusters lie wholly among them."""
-    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
-    keys = owner_of_row[rows] * max(1, width) + matrix.indices.astype(np.int64)
-    order = np.argsort(keys, kind="stable")
-    keys, data, rows = keys[order], matrix.data[order].astype(np.float64), rows[order]
-    if not keys.size:
-        return np.zeros(matrix.shape[0], dtype=np.float64)
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    """`member_dots`' sparse part for rows (in node order) whose clusters lie wholly among them.
+
+    Each cluster's total in each column is summed over its members in node order; a column-major copy
+    (rows ordered by cluster, then node) lists every (cluster, column) run contiguously, with no sort.
+    Each row's dot then adds its columns in increasing order.
+    """
+    n = int(matrix.shape[0])
+    if not matrix.nnz:
+        return np.zeros(n, dtype=np.float64)
+    by_owner = np.argsort(owner_of_row, kind="stable")
+    columns = sp.csc_matrix(matrix[by_owner])  # per column, rows in (cluster, node) order
+    rows = by_owner[columns.indices]
+    owner = owner_of_row[rows]
+    data = columns.data.astype(np.float64)
+    fresh = np.ones(data.size, dtype=bool)
+    fresh[1:] = owner[1:] != owner[:-1]
+    fresh[columns.indptr[1:-1][np.diff(columns.indptr)[1:] > 0]] = True  # a new column starts a run
+    starts = np.flatnonzero(fresh)
     totals = np.add.reduceat(data, starts)
-    column_total = np.repeat(totals, np.diff(np.append(starts, keys.size)))
-    return np.asarray(np.bincount(rows, weights=data * column_total, minlength=matrix.shape[0]), dtype=np.float64)
+    column_total = np.repeat(totals, np.diff(np.append(starts, data.size)))
+    return np.asarray(np.bincount(rows, weights=data * column_total, minlength=n), dtype=np.float64)
