@@ -16,20 +16,28 @@ JSON, grouping, SQLite — takes real time, which the clock also counts. "Wall" 
 the floor is the lower bound of Notion calls ÷ 3. Runs start an hour apart on that clock, as on an
 hourly schedule. The sandboxes run in their own process; each sync
 runs in a fresh process, so its peak RSS is cxsync's alone.
+
+The harness's own steps between runs (seeding, the 1 % edit) print their real time on stderr.
+`--trace` also prints, after each run, the real seconds the sandboxes spent per kind of request;
+`--profile DIR` writes a cProfile of the sandbox process per run. Both serialise the sandboxes'
+requests, so leave them off when measuring.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import cProfile
 import json
 import math
 import multiprocessing as mp
 import os
 import random
+import re
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -170,11 +178,56 @@ class SimClock:
 
 
 # -- the sandbox process ---------------------------------------------------------------------------------
-def serve(rows: int, offset: Synchronized[float], pipe: Connection) -> None:
+class Trace:
+    """Opt-in (`--trace`): real seconds the sandbox spends per kind of request, and a profile of it."""
+
+    ID = re.compile(
+        r"/(?:[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[A-Z][A-Z0-9]*-\d+|\d+)(?=/|$)"
+    )
+
+    def __init__(self, profile_dir: Path | None) -> None:
+        self.lock = threading.Lock()
+        self.seconds: dict[str, list[float]] = {}
+        self.profile_dir = profile_dir
+        self.profiler = cProfile.Profile() if profile_dir else None
+
+    def wrap(self, service: str, sandbox: Any) -> None:
+        handle = sandbox.handle
+
+        def timed(request: Any) -> Any:
+            with self.lock:  # one request at a time, so the profile is one thread's
+                if self.profiler:
+                    self.profiler.enable()
+                started = time.perf_counter()
+                try:
+                    return handle(request)
+                finally:
+                    took = time.perf_counter() - started
+                    if self.profiler:
+                        self.profiler.disable()
+                    kind = f"{service} {request.method} {self.ID.sub('/{id}', request.path)}"
+                    self.seconds.setdefault(kind, []).append(took)
+
+        sandbox.handle = timed
+
+    def report(self, label: str) -> None:
+        lines = [f"[sandbox] {label}: real seconds per kind (count, total, max):"]
+        for kind, took in sorted(self.seconds.items(), key=lambda item: -sum(item[1])):
+            lines.append(f"[sandbox]   {kind}: {len(took)}, {sum(took):.2f}, {max(took):.3f}")
+        print("\n".join(lines), file=sys.stderr, flush=True)
+        self.seconds.clear()
+        if self.profiler and self.profile_dir:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            self.profiler.dump_stats(self.profile_dir / f"sandbox-{label.replace(' ', '_')}.prof")
+            self.profiler = cProfile.Profile()
+
+
+def serve(rows: int, offset: Synchronized[float], pipe: Connection, trace: Trace | None = None) -> None:
     from cxsync.sandbox.jira_server import JiraSandbox
     from cxsync.sandbox.notion_server import NotionSandbox
     from cxsync.sandbox.runner import JIRA_API_TOKEN, JIRA_EMAIL, NOTION_TOKEN
 
+    started = time.monotonic()
     clock = SimClock(offset)
     seed = synthetic_seed(rows)
     notion = NotionSandbox(token=NOTION_TOKEN, clock=lambda: datetime.fromtimestamp(clock.epoch(), UTC))
@@ -184,8 +237,12 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection) -> None:
         flavor="cloud", email=JIRA_EMAIL, api_token=JIRA_API_TOKEN, clock=clock.epoch, search_lag_seconds=SEARCH_LAG
     )
     jira.seed(seed)
+    if trace:
+        trace.wrap("notion", notion)
+        trace.wrap("jira", jira)
     notion.start()
     jira.start()
+    print(f"[harness] {rows:,} rows: seeded the sandboxes in {time.monotonic() - started:.1f} s real", file=sys.stderr)
     pipe.send(
         {
             "NOTION_BASE_URL": notion.base_url,
@@ -199,12 +256,16 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection) -> None:
     while True:
         command = pipe.recv()
         if command == "edit":
+            started = time.monotonic()
             rng = random.Random(1)
             chosen = rng.sample(page_ids, max(1, len(page_ids) // 100))
             for page_id in chosen:
                 notion.edit_page(page_id, {"ARR": rng.randrange(1, 1000) * 1_000_000})
+            print(f"[harness] edited {len(chosen):,} rows in {time.monotonic() - started:.2f} s real", file=sys.stderr)
             pipe.send(len(chosen))
-        elif command == "throttled":  # 429s answered since the last ask
+        elif isinstance(command, tuple) and command[0] == "throttled":  # 429s answered since the last ask
+            if trace:
+                trace.report(command[1])
             pipe.send(
                 sum(1 for r in notion.requests if r.status == 429) + sum(1 for r in jira.requests if r.status == 429)
             )
@@ -263,11 +324,11 @@ def by_service(calls: dict[str, int]) -> dict[str, int]:
     return dict(totals)
 
 
-def measure(rows: int) -> list[dict[str, Any]]:
+def measure(rows: int, trace: Trace | None = None) -> list[dict[str, Any]]:
     ctx = mp.get_context("fork")
     offset = ctx.Value("d", 0.0)
     here, there = ctx.Pipe()
-    server = ctx.Process(target=serve, args=(rows, offset, there), daemon=True)
+    server = ctx.Process(target=serve, args=(rows, offset, there, trace), daemon=True)
     server.start()
     env = here.recv()
     state = tempfile.mkdtemp(prefix="cxsync-scale-")
@@ -284,7 +345,7 @@ def measure(rows: int) -> list[dict[str, Any]]:
         worker.start()
         run = mine.recv()
         worker.join()
-        here.send("throttled")
+        here.send(("throttled", f"{rows} {name}"))
         run["throttled"] = here.recv()
         run |= {"name": name, "rows": rows, "bound": lower_bound(run, reads), "services": by_service(run["calls"])}
         results.append(run)
@@ -339,10 +400,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, action="append", help="database size (repeatable; default 10000)")
     parser.add_argument("--out", type=Path, help="write the results as Markdown here")
+    parser.add_argument("--trace", action="store_true", help="print the sandbox's real seconds per request kind")
+    parser.add_argument("--profile", type=Path, help="with --trace: write a cProfile of the sandbox per run here")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for rows in args.rows or [10_000]:
-        results += measure(rows)
+        results += measure(rows, Trace(args.profile) if args.trace or args.profile else None)
     text = markdown(results)
     print(text)
     if args.out:

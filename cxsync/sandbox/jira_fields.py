@@ -384,24 +384,31 @@ def _project_aliases(projects: list[Project]) -> set[str]:
 
 
 def _key_resolver(state: JiraState) -> Callable[[str], str | None]:
-    known = {k.lower() for issue in state.issues.values() for k in (issue.record.key, *issue.record.previous_keys)}
+    moved: list[set[str]] = []  # old keys of moved issues, gathered on first need (not for every query)
 
     def resolve(value: str) -> str | None:
         if value.isdigit():  # `key = 10001` also finds an issue by id
             issue = state.issues.get(int(value))
             return issue.record.key.lower() if issue else None
-        return value if value in known else None
+        if value.upper() in state.keys:
+            return value
+        if not moved:
+            moved.append({k.lower() for issue in state.issues.values() for k in issue.record.previous_keys})
+        return value if value in moved[0] else None
 
     return resolve
 
 
-def jql_values(state: JiraState, record: IssueRecord) -> dict[str, list[Any]]:
-    """The record as JQL sees it: lower-case aliases for enums, floats for numbers and dates."""
+def jql_values(state: JiraState, record: IssueRecord, description: str | None = None) -> dict[str, list[Any]]:
+    """The record as JQL sees it: lower-case aliases for enums, floats for numbers and dates.
+
+    `description` is the record's description as plain text, when the caller has it already.
+    """
     project = state.project(record.project_id)
     status = status_by_id(record.status_id)
     issue_type = state.issue_type(record.issuetype_id)
     priority = next(p for p in PRIORITIES if p.id == record.priority_id)
-    description = _plain(record.description)
+    description = _plain(record.description) if description is None else description
     values: dict[str, list[Any]] = {
         "project": [a.lower() for a in (project.id, project.key, project.name)] if project else [],
         "key": [k.lower() for k in (record.key, *record.previous_keys)],
@@ -426,8 +433,9 @@ def jql_values(state: JiraState, record: IssueRecord) -> dict[str, list[Any]]:
     return values
 
 
-def jql_sort_values(state: JiraState, record: IssueRecord) -> dict[str, Any]:
+def jql_sort_values(state: JiraState, record: IssueRecord, description: str | None = None) -> dict[str, Any]:
     """Comparable, JSON-serialisable ORDER BY values per field id (None = empty)."""
+    description = _plain(record.description) if description is None else description
     project = state.project(record.project_id)
     number = int(record.key.rsplit("-", 1)[1]) if "-" in record.key else 0
     issue_type = state.issue_type(record.issuetype_id)
@@ -441,7 +449,7 @@ def jql_sort_values(state: JiraState, record: IssueRecord) -> dict[str, Any]:
         "status": [s.id for s in STATUSES].index(status.id),
         "statusCategory": _CATEGORY_ORDER.index(status.category.id),
         "summary": record.summary.lower(),
-        "description": _plain(record.description).lower() or None,
+        "description": description.lower() or None,
         "text": None,
         "created": record.created,
         "updated": record.updated,
@@ -454,6 +462,12 @@ def jql_sort_values(state: JiraState, record: IssueRecord) -> dict[str, Any]:
     for cf in state.custom_fields:
         values[cf.id] = record.custom.get(cf.id)
     return values
+
+
+def search_values(state: JiraState, record: IssueRecord) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """`jql_values` and `jql_sort_values` of a record, its description rendered as text once."""
+    description = _plain(record.description)
+    return jql_values(state, record, description), jql_sort_values(state, record, description)
 
 
 def _plain(value: str | dict[str, Any] | None) -> str:

@@ -7,6 +7,7 @@ Everything here is plain data; the wire formats live in `jira_fields` (field val
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -152,12 +153,34 @@ class IssueLink:
     outward_id: int
 
 
+class Version:
+    """One committed state of an issue, as the search index holds it. The record is a private copy
+    that nothing changes, so what search derives from it (JQL values, sort values) is computed once."""
+
+    __slots__ = ("derived", "record", "stamp")
+
+    def __init__(self, stamp: float, record: IssueRecord) -> None:
+        self.stamp = stamp
+        self.record = record
+        self.derived: tuple[Any, ...] | None = None  # kept by jira_search: (schema token, values…)
+
+
+# Bumped by every change a search can see (commits, new and removed issues) in any sandbox; search
+# results cached under an older value are stale.
+_changes = itertools.count()
+CHANGES = [next(_changes)]
+
+
+def changed() -> None:
+    CHANGES[0] = next(_changes)
+
+
 @dataclass
 class StoredIssue:
     """An issue: its current record, the versions the search index may serve, and sub-resources."""
 
     record: IssueRecord
-    versions: list[tuple[float, IssueRecord]] = field(default_factory=list)
+    versions: list[Version] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     remote_links: list[RemoteLink] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
@@ -168,18 +191,35 @@ class StoredIssue:
 
     def commit(self, now: float, lag: float) -> None:
         """Record the current state as a version, forgetting versions no search can see any more."""
+        changed()
         self.record.updated = now
-        self.versions.append((now, copy.deepcopy(self.record)))
+        self.versions.append(Version(now, copy.deepcopy(self.record)))
         horizon = now - lag
-        while len(self.versions) > 1 and self.versions[1][0] <= horizon:
+        while len(self.versions) > 1 and self.versions[1].stamp <= horizon:
             self.versions.pop(0)
 
     def indexed(self, now: float, lag: float) -> IssueRecord | None:
         """The version a lagging search index serves at `now`, or None while the issue is not indexed yet."""
         if lag <= 0:
             return self.record
-        visible = [record for stamp, record in self.versions if stamp <= now - lag]
-        return visible[-1] if visible else None
+        version, _ = self.visible(now, lag)
+        return version.record if version else None
+
+    def visible(self, now: float, lag: float) -> tuple[Version | None, float | None]:
+        """The `Version` a search serves at `now` (the latest one when there is no lag: every change to
+        the record is committed, so it equals the record), and when a later version becomes visible."""
+        versions = self.versions
+        if not versions:
+            return None, None
+        if lag <= 0:
+            return versions[-1], None
+        horizon = now - lag
+        if versions[-1].stamp <= horizon:
+            return versions[-1], None
+        for index in range(len(versions) - 1, -1, -1):
+            if versions[index].stamp <= horizon:
+                return versions[index], versions[index + 1].stamp + lag
+        return None, versions[0].stamp + lag
 
 
 def status_by_id(status_id: str) -> Status:
@@ -265,6 +305,7 @@ class JiraState:
         self.issues: dict[int, StoredIssue] = {}
         self.keys: dict[str, int] = {}
         self.issue_links: list[IssueLink] = []
+        self.search_cache: dict[Any, Any] = {}  # ordered views of the board, kept by jira_search
         self._counters = {"issue": 10001, "remotelink": 10000, "comment": 10000, "issuelink": 10000}
 
     def next_id(self, kind: str) -> int:
@@ -309,6 +350,7 @@ class JiraState:
         return issue
 
     def remove_issue(self, issue: StoredIssue) -> None:
+        changed()
         del self.issues[issue.id]
         self.keys = {key: i for key, i in self.keys.items() if i != issue.id}
         self.issue_links = [link for link in self.issue_links if issue.id not in (link.inward_id, link.outward_id)]

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import json
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from cxsync.sandbox.base import Request
-from cxsync.sandbox.jira_fields import jql_lookup, jql_sort_values, jql_values
-from cxsync.sandbox.jira_model import Flavor, IssueRecord, JiraState, StoredIssue
+from cxsync.sandbox.jira_fields import jql_lookup, search_values
+from cxsync.sandbox.jira_model import CHANGES, Flavor, IssueRecord, JiraState, StoredIssue, Version
 from cxsync.sandbox.jira_render import ID_ONLY_FIELDS, View, parse_selection, split_tokens
 from cxsync.sandbox.jira_rules import fail, json_body
-from cxsync.sandbox.jql import CompiledQuery, JqlError, compare_keys, compile_query, parse, sort_key
+from cxsync.sandbox.jql import CompiledQuery, JqlError, compile_query, first_after, parse, sort_by_keys, sort_key
 
 LEGACY_SEARCH_GONE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
@@ -48,11 +48,30 @@ LEGACY_SEARCH_KEYS = frozenset(
     {"jql", "startAt", "maxResults", "fields", "expand", "properties", "fieldsByKeys", "validateQuery"}
 )
 Hit = tuple[list[Any], StoredIssue, IssueRecord]  # (sort key, issue, the record the search index serves)
+CACHED_ORDERS = 4  # ordered views of the board kept per board (one per ORDER BY and reconcile set)
+
+
+@dataclass
+class Visible:
+    """Every issue a search can see, in one ORDER BY, with what JQL matches against (`values[i]` for
+    `hits[i]`); `keys` are the hits' sort keys, for finding where a page token resumes."""
+
+    hits: list[Hit]
+    values: list[dict[str, list[Any]]]
+    keys: list[list[Any]]
+    changes: int  # `jira_model.CHANGES` when it was built
+    since: float  # it holds from this time…
+    until: float  # …until a lagging version comes into view
 
 
 @dataclass
 class SearchIndex:
-    """The board as a search sees it: each issue as it was `lag` seconds ago, unless reconciled."""
+    """The board as a search sees it: each issue as it was `lag` seconds ago, unless reconciled.
+
+    What a search needs of an issue version (its JQL and sort values) is derived once per version; all
+    visible issues, ordered, are kept until an issue changes (or a lagging version comes into view), so
+    each page of a search only evaluates its query on the issues from where the page token points.
+    """
 
     state: JiraState
     flavor: Flavor
@@ -70,17 +89,69 @@ class SearchIndex:
 
     def run(self, query: CompiledQuery, reconcile: Collection[int] = ()) -> list[Hit]:
         """Matching issues in query order."""
+        visible = self.visible(query.order or DEFAULT_ORDER, reconcile)
+        matches = query.matches
+        return [hit for hit, values in zip(visible.hits, visible.values, strict=True) if matches(values)]
+
+    def page(
+        self, query: CompiledQuery, reconcile: Collection[int], cursor: list[Any] | None, size: int
+    ) -> tuple[list[Hit], bool]:
+        """Up to `size` matching issues after the `cursor` sort key, and whether more follow."""
         order = query.order or DEFAULT_ORDER
-        hits: list[Hit] = []
-        for issue in self.state.issues.values():
-            record = issue.record if issue.id in reconcile else issue.indexed(self.now, self.lag)
-            if record is not None and query.matches(jql_values(self.state, record)):
-                hits.append((sort_key(jql_sort_values(self.state, record), order, issue.id), issue, record))
+        visible = self.visible(order, reconcile)
+        start = 0 if cursor is None else first_after(visible.keys, cursor, order)
+        matches, values = query.matches, visible.values
+        found: list[Hit] = []
+        for index in range(start, len(visible.hits)):
+            if matches(values[index]):
+                if len(found) == size:
+                    return found, True
+                found.append(visible.hits[index])
+        return found, False
 
-        def compare(a: Hit, b: Hit) -> int:
-            return compare_keys(a[0], b[0], order)
+    def count(self, query: CompiledQuery) -> int:
+        matches = query.matches
+        return sum(1 for values in self.visible(DEFAULT_ORDER, ()).values if matches(values))
 
-        return sorted(hits, key=functools.cmp_to_key(compare))
+    def visible(self, order: tuple[tuple[str, bool], ...], reconcile: Collection[int]) -> Visible:
+        """All issues the search index serves now (reconciled ones as they are), in `order`."""
+        cache: dict[Any, Visible] = self.state.search_cache
+        key = (order, tuple(sorted(reconcile)), self.lag)
+        cached = cache.get(key)
+        if cached is not None and cached.changes == CHANGES[0] and cached.since <= self.now < cached.until:
+            return cached
+        state, now, lag = self.state, self.now, self.lag
+        changes = CHANGES[0]
+        schema = (id(state.projects), len(state.projects), id(state.custom_fields), len(state.custom_fields))
+        until = math.inf
+        entries: list[tuple[list[Any], StoredIssue, IssueRecord, dict[str, list[Any]]]] = []
+        for issue in state.issues.values():
+            if issue.id in reconcile:
+                version: Version | None = issue.versions[-1] if issue.versions else None
+            else:
+                version, pending = issue.visible(now, lag)
+                if pending is not None and pending < until:
+                    until = pending
+            if version is None:
+                continue
+            derived = version.derived
+            if derived is None or derived[0] != schema:
+                derived = version.derived = (schema, *search_values(state, version.record))
+            entries.append((sort_key(derived[2], order, issue.id), issue, version.record, derived[1]))
+        entries = sort_by_keys(entries, lambda entry: entry[0], order)
+        visible = Visible(
+            hits=[(entry[0], entry[1], entry[2]) for entry in entries],
+            values=[entry[3] for entry in entries],
+            keys=[entry[0] for entry in entries],
+            changes=changes,
+            since=now,
+            until=until,
+        )
+        cache.pop(key, None)
+        while len(cache) >= CACHED_ORDERS:
+            cache.pop(next(iter(cache)))
+        cache[key] = visible
+        return visible
 
     # -- Cloud -------------------------------------------------------------------------------------
     def search_jql(self, request: Request, view: View) -> dict[str, Any]:
@@ -94,11 +165,9 @@ class SearchIndex:
         size = int_param(params.get("maxResults"), default=50, high=MAX_PAGE_IDS_ONLY)
         size = min(size, MAX_PAGE_IDS_ONLY if set(fields) <= ID_ONLY_FIELDS else MAX_PAGE)
         query = self.compile(jql, bounded=True)
-        hits = self.run(query, reconcile_ids(params.get("reconcileIssues")))
-        if params.get("nextPageToken"):
-            cursor = decode_token(str(params["nextPageToken"]), jql)
-            hits = [hit for hit in hits if compare_keys(hit[0], cursor, query.order or DEFAULT_ORDER) > 0]
-        page = hits[:size]
+        reconcile = reconcile_ids(params.get("reconcileIssues"))
+        cursor = decode_token(str(params["nextPageToken"]), jql) if params.get("nextPageToken") else None
+        page, more = self.page(query, reconcile, cursor, size)
         selected = parse_selection(fields, self.state, "id")
         id_only = not selected and set(fields) <= {"id"}
         result: dict[str, Any] = {
@@ -107,9 +176,9 @@ class SearchIndex:
                 for _, issue, record in page
             ]
         }
-        if len(hits) > len(page):
+        if more:
             result["nextPageToken"] = encode_token(page[-1][0], jql)
-        result["isLast"] = len(hits) <= len(page)
+        result["isLast"] = not more
         expand = split_tokens(as_list(params.get("expand")))
         if "names" in expand:
             result["names"] = view.field_names(sorted(selected))
@@ -122,7 +191,7 @@ class SearchIndex:
         jql = body.get("jql") if isinstance(body, dict) else None
         if not isinstance(jql, str):
             raise fail(400, "The 'jql' field is required.")
-        return {"count": len(self.run(self.compile(jql, bounded=True)))}
+        return {"count": self.count(self.compile(jql, bounded=True))}
 
     # -- Data Center -------------------------------------------------------------------------------
     def legacy_search(self, request: Request, view: View) -> dict[str, Any]:

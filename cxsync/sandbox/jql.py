@@ -16,10 +16,11 @@ import calendar
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+T = TypeVar("T")
 FieldKind = Literal["enum", "text", "number", "date"]
 Op = Literal["=", "!=", "~", "!~", ">", ">=", "<", "<=", "in", "not in", "is", "is not"]
 
@@ -350,19 +351,26 @@ class Condition:
 CompiledNode = Condition | tuple[str, tuple["CompiledNode", ...]]  # ("and"|"or"|"not", parts)
 
 
+Test = Callable[[Mapping[str, Sequence[Any]]], bool]
+
+
 @dataclass(frozen=True)
 class CompiledQuery:
     """A query ready to run: `matches(values)` and `order` (field id, descending) pairs."""
 
     where: CompiledNode | None
     order: tuple[tuple[str, bool], ...] = ()
+    test: Test | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", None if self.where is None else _test(self.where))
 
     @property
     def bounded(self) -> bool:
         return self.where is not None
 
     def matches(self, record: Mapping[str, Sequence[Any]]) -> bool:
-        return self.where is None or _eval(self.where, record)
+        return self.test is None or self.test(record)
 
 
 def compile_query(query: Query, lookup: JqlSchemaLookup, now: float) -> CompiledQuery:
@@ -437,15 +445,37 @@ def parse_date(text: str, written_field: str, now: float) -> float:
 # -- evaluation ------------------------------------------------------------------------------------
 
 
-def _eval(node: CompiledNode, record: Mapping[str, Sequence[Any]]) -> bool:
+def _test(node: CompiledNode) -> Test:
+    """`node` as one function of a record's values, built once per query rather than walked per record."""
     if isinstance(node, Condition):
-        return _eval_condition(node, record.get(node.spec.id, ()))
+        return _condition_test(node)
     op, parts = node
+    tests = tuple(_test(part) for part in parts)
+    if op == "not":
+        inner = tests[0]
+        return lambda record: not inner(record)
+    if len(tests) == 2:
+        first, second = tests
+        if op == "and":
+            return lambda record: first(record) and second(record)
+        return lambda record: first(record) or second(record)
     if op == "and":
-        return all(_eval(part, record) for part in parts)
-    if op == "or":
-        return any(_eval(part, record) for part in parts)
-    return not _eval(parts[0], record)
+        return lambda record: all(test(record) for test in tests)
+    return lambda record: any(test(record) for test in tests)
+
+
+def _condition_test(cond: Condition) -> Test:
+    field_id, op = cond.spec.id, cond.op
+    if op in ("=", "in", "!=", "not in"):
+        try:
+            wanted = frozenset(cond.values)
+        except TypeError:  # pragma: no cover - compiled values are strings and floats
+            wanted = None
+        if wanted is not None:
+            if op in ("=", "in"):
+                return lambda record: not wanted.isdisjoint(record.get(field_id, ()))
+            return lambda record: bool(have := record.get(field_id, ())) and wanted.isdisjoint(have)
+    return lambda record: _eval_condition(cond, record.get(field_id, ()))
 
 
 def _eval_condition(cond: Condition, have: Sequence[Any]) -> bool:
@@ -488,3 +518,24 @@ def compare_keys(a: SortKey, b: SortKey, order: Sequence[tuple[str, bool]]) -> i
             before = a[index] < b[index]
             return (1 if before else -1) if descending else (-1 if before else 1)
     return int(a[-1] > b[-1]) - int(a[-1] < b[-1])
+
+
+def sort_by_keys(items: list[T], key: Callable[[T], SortKey], order: Sequence[tuple[str, bool]]) -> list[T]:
+    """`items` in the order `compare_keys` gives their keys: one stable sort per ORDER BY field, the
+    last field first (a sort with `reverse=True` keeps equal items in place, so ties stay ordered)."""
+    ordered = sorted(items, key=lambda item: key(item)[-1])
+    for index in range(len(order) - 1, -1, -1):
+        ordered.sort(key=lambda item: key(item)[index], reverse=order[index][1])
+    return ordered
+
+
+def first_after(keys: Sequence[SortKey], cursor: SortKey, order: Sequence[tuple[str, bool]]) -> int:
+    """The position of the first key that `compare_keys` puts after `cursor`, in keys sorted by it."""
+    low, high = 0, len(keys)
+    while low < high:
+        middle = (low + high) // 2
+        if compare_keys(keys[middle], cursor, order) > 0:
+            high = middle
+        else:
+            low = middle + 1
+    return low

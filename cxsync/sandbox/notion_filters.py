@@ -284,7 +284,21 @@ def sort_pages(pages: list[Page], sorts: Any, ds: DataSource, ws: Workspace) -> 
     if sorts is None or not isinstance(sorts, list):
         raise body_error("body.sorts", "an array or undefined", sorts)
     specs = [_sort_spec(s, f"body.sorts[{i}]", ds, ws) for i, s in enumerate(sorts)]
+    # One stable sort per key, the last key first: Notion's default order, then the sorts from the last.
+    ordered = sorted(pages, key=lambda page: page.id)
+    ordered.sort(key=lambda page: page.created_time, reverse=True)
+    for key, descending in reversed(specs):
+        keyed = [(key(page), page) for page in ordered]
+        filled = [item for item in keyed if item[0] not in (None, "", ())]
+        try:
+            filled.sort(key=lambda item: item[0], reverse=descending)
+        except TypeError:  # values that do not compare (a formula of mixed types): pairwise, as below
+            return _sort_pairwise(pages, specs)
+        ordered = [page for _, page in filled] + [page for value, page in keyed if value in (None, "", ())]
+    return ordered
 
+
+def _sort_pairwise(pages: list[Page], specs: list[tuple[SortKey, bool]]) -> list[Page]:
     def compare(a: Page, b: Page) -> int:
         for key, descending in specs:
             result = _compare_values(key(a), key(b), descending)

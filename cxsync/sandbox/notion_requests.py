@@ -152,8 +152,14 @@ def decode_cursor(cursor: str | None, kind: str, scope: str, where: str) -> tupl
     return int(data["i"]), data.get("a")
 
 
-def cursor_position(cursor: str | None, scope: str, ordered: list[Page]) -> int:
+def cursor_position(
+    cursor: str | None, scope: str, ordered: list[Page], positions: Mapping[str, int] | None = None
+) -> int:
+    """Where a query cursor resumes in `ordered` (`positions`, if given, maps page ids to their index)."""
     index, anchor = decode_cursor(cursor, "query", scope, "body")
     # Resume at the page the cursor names; fall back to its offset if that page left the result.
-    position = next((i for i, page in enumerate(ordered) if page.id == anchor), None)
+    if positions is not None:
+        position = positions.get(anchor) if anchor is not None else None
+    else:
+        position = next((i for i, page in enumerate(ordered) if page.id == anchor), None)
     return min(index, len(ordered)) if position is None else position

@@ -78,7 +78,7 @@ class NotionSandbox(SandboxServer):
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.query_result_cap = query_result_cap
         self._generation = 0  # bumped by every change; query orderings are reused until it moves
-        self._orderings: dict[tuple[Any, ...], list[Page]] = {}
+        self._orderings: dict[tuple[Any, ...], tuple[list[Page], dict[str, int]]] = {}
         self.bot = User(id=det_uuid("bot", "cxsync-sandbox"), name="cxsync sandbox", type="bot")
         self.users: dict[str, User] = {}
         self.databases: dict[str, Database] = {}
@@ -324,8 +324,8 @@ class NotionSandbox(SandboxServer):
         ds = self._data_source(req.path_id(request, "data_source_id"))
         params = req.query_params(req.json_body(request))
         only = self._filter_property_ids(request, ds)
-        ordered = self._ordering(ds, params)
-        start = req.cursor_position(params.start_cursor, ds.id, ordered)
+        ordered, positions = self._ordering(ds, params)
+        start = req.cursor_position(params.start_cursor, ds.id, ordered, positions)
         visible = min(len(ordered), self.query_result_cap)
         end = min(start + params.page_size, visible)
         more = end < visible
@@ -341,9 +341,10 @@ class NotionSandbox(SandboxServer):
             body["request_status"] = {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
         return req.ok(body)
 
-    def _ordering(self, ds: DataSource, params: req.QueryParams) -> list[Page]:
-        """The filtered, sorted pages of a query, reused across its cursor pages while nothing changes
-        (a 100,000-row data source would otherwise be filtered and sorted again for every page)."""
+    def _ordering(self, ds: DataSource, params: req.QueryParams) -> tuple[list[Page], dict[str, int]]:
+        """The filtered, sorted pages of a query and each page's position, reused across its cursor pages
+        while nothing changes (a 100,000-row data source would otherwise be filtered and sorted again for
+        every page)."""
         now = self.clock()
         key = (ds.id, self._generation, floor_minute(now), params.in_trash, params.result_type,
                json.dumps(params.filter, sort_keys=True, default=str), json.dumps(params.sorts, sort_keys=True))
@@ -355,8 +356,9 @@ class NotionSandbox(SandboxServer):
             predicate = compile_filter(params.filter, FilterContext(ds, self.bot.id, now))
             pages = [p for p in pages if predicate(p)]
         ordered = sort_pages(pages if params.result_type == "page" else [], params.sorts, ds, self)
-        self._orderings = {key: ordered}  # only the latest query is kept
-        return ordered
+        positions = {page.id: index for index, page in enumerate(ordered)}
+        self._orderings = {key: (ordered, positions)}  # only the latest query is kept
+        return ordered, positions
 
     def _get_page(self, request: Request) -> Response:
         page = self._page(req.path_id(request, "page_id"))
