@@ -96,11 +96,11 @@ class SyncCache:
     def replace_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
         with self.db:
             self.db.execute("delete from pages")
-            self.db.executemany("insert into pages values (?, ?, ?)", [_page_row(i) for i in items])
+            self.db.executemany("insert into pages values (?, ?, ?)", map(_page_row, items))
 
     def upsert_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
         with self.db:
-            self.db.executemany("insert or replace into pages values (?, ?, ?)", [_page_row(i) for i in items])
+            self.db.executemany("insert or replace into pages values (?, ?, ?)", map(_page_row, items))
 
     def drop_pages(self, page_ids: Iterable[str]) -> None:
         with self.db:
@@ -114,11 +114,11 @@ class SyncCache:
     def replace_issues(self, issues: Iterable[ActualIssue]) -> None:
         with self.db:
             self.db.execute("delete from issues")
-            self.db.executemany("insert into issues values (?, ?)", [(i.id, i.model_dump_json()) for i in issues])
+            self.db.executemany("insert into issues values (?, ?)", ((i.id, i.model_dump_json()) for i in issues))
 
     def upsert_issues(self, issues: Iterable[ActualIssue]) -> None:
         with self.db:
-            rows = [(i.id, i.model_dump_json()) for i in issues]
+            rows = ((i.id, i.model_dump_json()) for i in issues)
             self.db.executemany("insert or replace into issues values (?, ?)", rows)
 
     # -- remote links cxsync wrote -------------------------------------------------------------------

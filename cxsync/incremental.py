@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from cxsync.adapters.jira_tracker import JiraTracker
@@ -32,6 +33,9 @@ NOTION_MARK = "notion.watermark"
 NOTION_FULL_AT = "notion.full_at"
 JIRA_MARK = "jira.watermark"
 JIRA_FULL_AT = "jira.full_at"
+# Edited pages folded into the cache at a time: a settle after a first sync re-reads every page the run
+# wrote back, and holding them all at once would cost as much memory as the first read.
+EDIT_BATCH = 1000
 
 
 def full_scan_hours() -> float:
@@ -94,7 +98,7 @@ class IncrementalReader:
             entries, skipped = self.notion.read()
             stats.pages_read = len(entries) + len(skipped)
             departed = self._left_notion({e.page_id for e in entries} | {s.page_id for s in skipped})
-            self.cache.replace_pages([*entries, *skipped])
+            self.cache.replace_pages(chain(entries, skipped))
             self.cache.stamp(NOTION_FULL_AT)
         else:
             stats.notion_mode = "incremental"
@@ -120,7 +124,11 @@ class IncrementalReader:
         return departed
 
     def _apply_edits(self, since: datetime) -> tuple[int, list[Departed]]:
-        """Fold the pages edited since `since` into the cache; untagged ones leave it."""
+        """Fold the pages edited since `since` into the cache, a batch at a time; untagged ones leave it.
+
+        Each page is read once (the query skips repeats), so a batch written early never changes what
+        a later page finds in the cache.
+        """
         read = 0
         keep: list[VocEntry | SkippedEntry] = []
         departed: list[Departed] = []
@@ -128,6 +136,9 @@ class IncrementalReader:
             read += 1
             if self.notion.is_tagged(page):
                 keep.append(self.notion.to_entry(page))
+                if len(keep) >= EDIT_BATCH:
+                    self.cache.upsert_pages(keep)
+                    keep = []
                 continue
             previous = self.cache.cached_entry(str(page.get("id")))
             if previous is not None:

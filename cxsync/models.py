@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-class _Value(BaseModel):
+class Compact(BaseModel):
+    """A model that shares one set of field names among its instances that set every field.
+
+    Pydantic keeps, per instance, the set of fields the caller gave (about 700 bytes for a dozen
+    fields, more than the values of a small model). A sync holds an entry, a plan member and a
+    write-back per Notion row, so at 100,000 rows those sets alone took hundreds of megabytes. When
+    every field was given, the set holds all field names: one shared set per class says the same,
+    and nothing can change it (adding a field already in it does nothing).
+    """
+
+    def model_post_init(self, context: Any, /) -> None:
+        given = self.__pydantic_fields_set__
+        if len(given) == len(type(self).model_fields):
+            object.__setattr__(self, "__pydantic_fields_set__", _ALL_FIELDS.setdefault(type(self), given))
+
+
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+class _Value(Compact):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -34,6 +54,14 @@ class VocEntry(_Value):
     jira_url: str | None = None
     status: str | None = None
     group_override: str | None = None
+
+    @field_validator(
+        "need_tag", "customer", "company", "currency", "channel", "owner", "jira_key", "jira_url", "status"
+    )
+    @classmethod
+    def _shared(cls, value: str | None) -> str | None:
+        """Values many entries repeat (tags, channels, owners, companies, keys) are kept once, not per entry."""
+        return None if value is None else sys.intern(value)
 
 
 class SkippedEntry(_Value):

@@ -6,17 +6,17 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from cxsync.demand import Demand
 from cxsync.drift import Drift
-from cxsync.models import RemoteLinkSpec, SkippedEntry, SyncRecord
+from cxsync.models import Compact, RemoteLinkSpec, SkippedEntry, SyncRecord
 
 SCHEMA_VERSION = "2"  # 2: descriptions kept as compact JSON text (description_json)
 Action = Literal["create", "update", "unchanged", "skip"]
 
 
-class _Plan(BaseModel):
+class _Plan(Compact):
     model_config = ConfigDict(extra="forbid")
 
 

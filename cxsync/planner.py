@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -20,6 +22,8 @@ from cxsync.grouping.overrides import group_with_overrides
 from cxsync.incremental import Inputs
 from cxsync.models import ActualIssue, Group, VocEntry
 from cxsync.plan import GroupPlan, Orphan, Plan, WriteBackPlan
+
+_PLAIN_ID = re.compile(r"[0-9A-Za-z_-]+")
 
 
 def read_all(notion: NotionSource, jira: JiraTracker) -> Inputs:
@@ -173,18 +177,18 @@ def _writebacks(
         actual = issue_of.get(plan.group_id)
         status_name, category = (actual.status, actual.status_category) if actual else ("To Do", "new")
         status = settings.notion_status_for(status_name, category) if props.status else None
+        url = jira.browse_url(plan.key) if plan.key else None  # one string for the group, not one per entry
         for entry in group.members:
-            change = _writeback(entry, plan, status, jira, props.jira_url is not None)
+            change = _writeback(entry, plan, status, url, props.jira_url is not None)
             if change is not None:
                 changes.append(change)
     return sorted(changes, key=lambda c: (c.group_id, c.page_id))
 
 
 def _writeback(
-    entry: VocEntry, plan: GroupPlan, status: str | None, jira: JiraTracker, has_url: bool
+    entry: VocEntry, plan: GroupPlan, status: str | None, url: str | None, has_url: bool
 ) -> WriteBackPlan | None:
     key = plan.key
-    url = jira.browse_url(key) if key else None
     same = (
         key is not None
         and entry.jira_key == key
@@ -205,10 +209,29 @@ def _writeback(
 
 
 def _fingerprint_entries(entries: Sequence[VocEntry]) -> str:
-    rows = sorted(e.model_dump_json(exclude={"last_edited_time"}) for e in entries)
-    return sha("\n".join(rows))
+    """`sha` of the entries' JSON (without the edit time) sorted, one a line, hashed a row at a time.
+
+    Every row opens with `{"page_id":"<id>",`, so for distinct plain ids (letters, digits, `-`, `_`, all
+    above `"`) sorting by id sorts the rows, and no list of 100,000 JSON texts is ever held.
+    """
+    ids = [e.page_id for e in entries]
+    if len(set(ids)) != len(ids) or not all(_PLAIN_ID.fullmatch(i) for i in ids):
+        rows = sorted(e.model_dump_json(exclude={"last_edited_time"}) for e in entries)
+        return sha("\n".join(rows))
+    digest = hashlib.sha256()
+    for n, entry in enumerate(sorted(entries, key=lambda e: e.page_id)):
+        digest.update((("\n" if n else "") + entry.model_dump_json(exclude={"last_edited_time"})).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 def _fingerprint_issues(issues: Sequence[ActualIssue]) -> str:
-    rows = sorted(json.dumps(i.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for i in issues)
-    return sha("\n".join(rows))
+    """`sha` of the issues' JSON sorted, one a line. The rows are kept as UTF-8 (which sorts as the text
+    does) and hashed one at a time: as text, joined and encoded, they took three copies of every
+    description."""
+    rows = sorted(
+        json.dumps(i.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode("utf-8") for i in issues
+    )
+    digest = hashlib.sha256()
+    for n, row in enumerate(rows):
+        digest.update(b"\n" + row if n else row)
+    return digest.hexdigest()[:16]

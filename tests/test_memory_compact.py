@@ -1,0 +1,131 @@
+"""The memory savings of a large sync keep every value, hash and cache row exactly as before (issue 8)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_entry
+
+from cxsync import incremental
+from cxsync.cache import SyncCache
+from cxsync.desired import sha
+from cxsync.incremental import IncrementalReader
+from cxsync.models import ActualIssue, SkippedEntry, VocEntry
+from cxsync.plan import Member
+from cxsync.planner import _fingerprint_entries, _fingerprint_issues
+
+
+def test_entries_that_set_every_field_share_one_set_of_names() -> None:
+    one, two = make_entry(1, company="A", revenue=5), make_entry(2, company="B", revenue=7)
+    partial = VocEntry(
+        page_id="p",
+        url="u",
+        text="t",
+        need_tag=None,
+        created_time=datetime.now(UTC),
+        last_edited_time=datetime.now(UTC),
+    )
+    full = [VocEntry.model_validate(e.model_dump()) for e in (one, two)]
+    assert full[0].model_fields_set is full[1].model_fields_set
+    assert full[0].model_fields_set == set(VocEntry.model_fields)
+    assert partial.model_fields_set == {"page_id", "url", "text", "need_tag", "created_time", "last_edited_time"}
+    assert partial.model_dump(exclude_unset=True).keys() == partial.model_fields_set
+    copied = full[0].model_copy(update={"text": "다른 요청"})
+    assert copied.model_fields_set is not full[0].model_fields_set
+    assert full[1].model_fields_set == set(VocEntry.model_fields)
+    assert VocEntry.model_validate_json(full[0].model_dump_json()) == full[0]
+
+
+def test_a_plan_member_stays_editable_after_sharing() -> None:
+    values: dict[str, Any] = {"page_id": "p", "url": "u", "text": "t", "customer": None, "company": None, "score": 1.0}
+    first, second = Member(**values, reason="a"), Member(**values, reason="b")
+    assert first.model_fields_set is second.model_fields_set
+    first.reason = "changed"
+    assert (first.reason, second.reason) == ("changed", "b")
+    assert second.model_fields_set == set(Member.model_fields)
+
+
+def test_repeated_values_are_kept_once() -> None:
+    one, two = make_entry(1, company="고객사 " + "1"), make_entry(2, company="".join(["고객사 ", "1"]))
+    assert one.company is two.company
+    assert one.need_tag is two.need_tag
+
+
+def test_the_notion_fingerprint_is_the_sorted_rows_hash() -> None:
+    def joined(entries: list[VocEntry]) -> str:
+        return sha("\n".join(sorted(e.model_dump_json(exclude={"last_edited_time"}) for e in entries)))
+
+    rng = random.Random(8)
+    for trial in range(60):
+        ids = ["".join(rng.choice("abcAB09-_") for _ in range(rng.randrange(1, 5))) for _ in range(rng.randrange(12))]
+        if trial % 4 == 0:
+            ids += ['odd"id', "한글", *ids[:1]]  # not plain, or repeated: sorted the slow way
+        entries = [make_entry(n, page_id=page_id) for n, page_id in enumerate(ids)]
+        assert _fingerprint_entries(entries) == joined(entries)
+
+
+def test_the_jira_fingerprint_is_the_sorted_rows_hash() -> None:
+    def joined(issues: list[ActualIssue]) -> str:
+        rows = sorted(json.dumps(i.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for i in issues)
+        return sha("\n".join(rows))
+
+    rng = random.Random(8)
+    letters = ["a", "Z", "한", "\u00e9", "\U0001f600", '"', "\\", "\n", "0"]
+    for _ in range(60):
+        issues = [
+            ActualIssue(
+                id=str(rng.randrange(50)),
+                key=f"CX-{n}",
+                summary="".join(rng.choice(letters) for _ in range(rng.randrange(5))),
+                labels=("cxsync",),
+                description_json=json.dumps(["".join(rng.choice(letters) for _ in range(4))], ensure_ascii=False),
+                status="To Do",
+                status_category="new",
+            )
+            for n in range(rng.randrange(8))
+        ]
+        assert _fingerprint_issues(issues) == joined(issues)
+
+
+class _Pages:
+    """Notion as `_apply_edits` sees it: pages edited since a time, tagged or not."""
+
+    def __init__(self, pages: list[dict[str, Any]]) -> None:
+        self.pages = pages
+
+    def edited_pages(self, since: datetime) -> Iterator[dict[str, Any]]:
+        return iter(self.pages)
+
+    def is_tagged(self, page: dict[str, Any]) -> bool:
+        return bool(page["tagged"])
+
+    def to_entry(self, page: dict[str, Any]) -> VocEntry | SkippedEntry:
+        if page["text"] is None:
+            return SkippedEntry(page_id=page["id"], url="", reason_en="empty", reason_ko="비어 있음")
+        return make_entry(page["n"], page["text"], page_id=page["id"])
+
+
+def _settled(tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    monkeypatch.setattr(incremental, "EDIT_BATCH", batch)
+    cache = SyncCache("m", "f", tmp_path / f"cache-{batch}.sqlite")
+    cache.replace_pages([make_entry(n, page_id=f"p{n}") for n in range(10)])
+    pages = [
+        {"id": f"p{n}", "n": n, "tagged": n % 4 != 1, "text": None if n % 5 == 0 else f"edited {n}"}
+        for n in range(3, 14)
+    ]
+    reader = IncrementalReader(_Pages(pages), None, cache)  # type: ignore[arg-type]
+    read, departed = reader._apply_edits(datetime.now(UTC))
+    return read, departed, cache.pages()
+
+
+def test_edits_folded_in_batches_leave_the_same_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = _settled(tmp_path, 1000, monkeypatch)
+    assert [d.page_id for d in whole[1]] == ["p5", "p9"]
+    for batch in (1, 2, 3):
+        assert _settled(tmp_path, batch, monkeypatch) == whole
