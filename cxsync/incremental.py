@@ -218,7 +218,7 @@ class IncrementalReader:
             self.cache.put(NOTION_MARK, began.isoformat())
         if self.last_jira_write is not None and self._jira_window is not None:
             mark = self._jira_mark(fresh=True)  # the Notion writes since the last Jira answer may have taken hours
-            self.cache.upsert_issues(self.jira.managed_issues(updated_since=self._jira_window))
+            self.cache.upsert_issues(self.jira.iter_managed_issues(updated_since=self._jira_window))
             self.cache.put(JIRA_MARK, repr(mark))
 
 

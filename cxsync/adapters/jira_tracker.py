@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
@@ -34,6 +34,7 @@ ISSUE_FIELDS = ("summary", "labels", "description", "status", "priority", "resol
 RETRY_STATUSES = {409, 429, 500, 502, 503, 504}  # only idempotent calls go through _call
 MAX_ATTEMPTS = 8
 MAX_DELAY = 60.0
+SEARCH_PAGE = 100
 TASK_POLL_SECONDS = 1.0
 TASK_WAIT_SECONDS = 120.0  # how long a bulk property task may run before cxsync stops waiting
 
@@ -107,13 +108,12 @@ class JiraTracker:
         return self._field_ids
 
     def search(self, jql: str, reconcile: list[int] | None = None) -> list[ActualIssue]:
-        wanted = [*ISSUE_FIELDS, *self.field_ids().values()]
         if reconcile and self.flavor == "cloud":
             raw = self._call(
                 lambda: self.jira.enhanced_search_issues(
                     jql,
-                    maxResults=100,
-                    fields=wanted,
+                    maxResults=SEARCH_PAGE,
+                    fields=self._wanted_fields(),
                     properties=PROPERTY_KEY,
                     reconcileIssues=reconcile,
                     json_result=True,
@@ -122,10 +122,52 @@ class JiraTracker:
             )
             issues = raw.get("issues", []) if isinstance(raw, dict) else []
             return [self._to_actual(i) for i in issues]
-        found = self._call(
-            lambda: self.jira.search_issues(jql, maxResults=False, fields=wanted, properties=PROPERTY_KEY)
-        )
-        return [self._to_actual(issue.raw) for issue in found]
+        return list(self.iter_search(jql))
+
+    def iter_search(self, jql: str) -> Iterator[ActualIssue]:
+        """Every issue the query finds, page by page: only one page of raw JSON is held at a time."""
+        token: str | None = None
+        start = 0
+        while True:
+            page = self._search_page(jql, token, start)
+            issues: list[dict[str, Any]] = page.get("issues") or []
+            yield from (self._to_actual(raw) for raw in issues)
+            start += len(issues)
+            token = page.get("nextPageToken")
+            if self.flavor == "cloud" and not token:
+                return
+            if self.flavor == "datacenter" and (not issues or start >= int(page.get("total", 0))):
+                return
+
+    def _search_page(self, jql: str, token: str | None, start: int) -> dict[str, Any]:
+        """One page: Cloud's `search/jql` resumes at a token, Data Center's `search` at an offset."""
+        if self.flavor == "cloud":
+            page = self._call(
+                lambda: self.jira.enhanced_search_issues(
+                    jql,
+                    nextPageToken=token,
+                    maxResults=SEARCH_PAGE,
+                    fields=self._wanted_fields(),
+                    properties=PROPERTY_KEY,
+                    json_result=True,
+                )
+            )
+        else:
+            page = self._call(
+                lambda: self.jira.search_issues(
+                    jql,
+                    startAt=start,
+                    maxResults=SEARCH_PAGE,
+                    fields=self._wanted_fields(),
+                    properties=PROPERTY_KEY,
+                    json_result=True,
+                )
+            )
+        return page if isinstance(page, dict) else {}
+
+    def _wanted_fields(self) -> list[str]:
+        """A fresh list each call: the library rewrites the list it is given."""
+        return [*ISSUE_FIELDS, *self.field_ids().values()]
 
     def _managed_jql(self) -> str:
         return f'project = "{self.settings.project}" AND labels = "{self.settings.label_prefix}"'
@@ -142,6 +184,9 @@ class JiraTracker:
         return int(answer.get("total", 0))
 
     def managed_issues(self, updated_since: float | None = None) -> list[ActualIssue]:
+        return list(self.iter_managed_issues(updated_since))
+
+    def iter_managed_issues(self, updated_since: float | None = None) -> Iterator[ActualIssue]:
         """Every issue in the project that carries cxsync's label, or those updated since an epoch time.
 
         JQL dates are read in the user's time zone, so the window is relative ("-90m"), counted from the
@@ -152,7 +197,7 @@ class JiraTracker:
             now = self.now()
             minutes = max(1, math.ceil((now - updated_since) / 60) + 1)
             window = f' AND updated >= "-{minutes}m"'
-        return self.search(f"{self._managed_jql()}{window} ORDER BY created ASC")
+        return self.iter_search(f"{self._managed_jql()}{window} ORDER BY created ASC")
 
     def now(self, *, fresh: bool = False) -> float:
         """The server's time as of its latest answer; `fresh` (or no answer yet) asks serverInfo."""
