@@ -8,9 +8,9 @@ from typing import Any, Literal
 from cxsync.config import Mapping
 from cxsync.desired import DesiredIssue, demand_field_values, sha, sync_fields_sha
 from cxsync.document import (
-    compact_json,
     owned_adf_nodes,
     owned_wiki,
+    pack_json,
     splice_adf,
     splice_wiki,
 )
@@ -69,7 +69,7 @@ def plan_create(desired: DesiredIssue, mapping: Mapping, field_ids: dict[str, st
         links_sha=desired.links_sha(),
     )
     plan = _base(desired, "create", record)
-    plan.create_fields, plan.description_json = fields, compact_json(description)
+    plan.create_fields, plan.description_json = fields, pack_json(description)
     plan.link_upserts = list(desired.links)
     plan.write_record = True
     return plan
@@ -106,10 +106,10 @@ def plan_update(
 
     priority_sha = _plan_priority(desired, actual, fields, changes, notes)
 
-    description: str | None = None
+    description: bytes | None = None
     if previous is None or previous.block_sha != desired.block_sha() or not actual.has_block:
         splice = splice_adf if markup == "adf" else splice_wiki
-        description = compact_json(splice(actual.description(), desired.blocks))
+        description = pack_json(splice(actual.description(), desired.blocks))
         changes.append(FieldChange(field="description", before="(cxsync block)", after="(cxsync block, re-rendered)"))
 
     numbers = {field_ids[role]: value for role, value in demand_field_values(desired, mapping).items()}

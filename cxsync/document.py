@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,33 @@ END_TEXT = f"{END_MARKER} 이 아래는 자유롭게 편집하세요 — Edit fr
 def compact_json(value: Any) -> str:
     """A description kept as text: an ADF tree of dicts takes ten times the memory of its JSON."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def pack_json(value: Any) -> bytes:
+    """A description kept packed in memory: Korean text and emoji make a Python string 2–4 bytes a
+    character, and a sync holds one description per group (twice on a resync: actual and planned)."""
+    return zlib.compress(compact_json(value).encode("utf-8"), 1)
+
+
+def unpack_json(packed: bytes) -> Any:
+    return json.loads(zlib.decompress(packed))
+
+
+def _pack_text(value: Any) -> Any:
+    return zlib.compress(value.encode("utf-8"), 1) if isinstance(value, str) else value
+
+
+def _unpack_text(packed: bytes) -> str:
+    return zlib.decompress(packed).decode("utf-8")
+
+
+# Compact JSON text outside (validation, dumps, plan files), zlib-packed bytes inside.
+PackedJson = Annotated[
+    bytes,
+    BeforeValidator(_pack_text),
+    PlainSerializer(_unpack_text, return_type=str),
+    WithJsonSchema({"type": "string", "description": "compact JSON text"}),
+]
 
 
 def safe_url(url: str) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cxsync.document import PackedJson, pack_json, unpack_json
 
 
 class Compact(BaseModel):
@@ -124,8 +125,8 @@ class ActualIssue(_Value):
     key: str
     summary: str
     labels: tuple[str, ...]
-    description_json: str = Field(
-        default="null", description="the description as compact JSON text (ADF or wiki); parsed only to splice"
+    description_json: PackedJson = Field(
+        default=pack_json(None), description="the description as compact JSON text (ADF or wiki); parsed only to splice"
     )
     has_block: bool = Field(default=False, description="the description holds cxsync's marked block")
     status: str
@@ -137,7 +138,7 @@ class ActualIssue(_Value):
     record: SyncRecord | None = None
 
     def description(self) -> Any:
-        return json.loads(self.description_json)
+        return unpack_json(self.description_json)
 
     def group_ids(self, label_prefix: str) -> list[str]:
         head = f"{label_prefix}-g"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from cxsync.demand import Demand
+from cxsync.document import PackedJson, unpack_json
 from cxsync.drift import Drift
 from cxsync.models import Compact, RemoteLinkSpec, SkippedEntry, SyncRecord
 
@@ -48,7 +48,7 @@ class GroupPlan(_Plan):
     issue_id: str | None = None
     create_fields: dict[str, Any] | None = None
     update_fields: dict[str, Any] = Field(default_factory=dict)
-    description_json: str | None = Field(
+    description_json: PackedJson | None = Field(
         default=None, description="the description to write (ADF or wiki) as compact JSON text; None: left as is"
     )
     add_labels: list[str] = Field(default_factory=list)
@@ -77,7 +77,7 @@ class GroupPlan(_Plan):
         """The fields to send: the planned ones plus the description, kept as text until now."""
         fields = dict((self.create_fields or {}) if self.action == "create" else self.update_fields)
         if self.description_json is not None:
-            fields["description"] = json.loads(self.description_json)
+            fields["description"] = unpack_json(self.description_json)
         return fields
 
 

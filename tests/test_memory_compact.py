@@ -129,3 +129,17 @@ def test_edits_folded_in_batches_leave_the_same_cache(tmp_path: Path, monkeypatc
     assert [d.page_id for d in whole[1]] == ["p5", "p9"]
     for batch in (1, 2, 3):
         assert _settled(tmp_path, batch, monkeypatch) == whole
+
+
+def test_descriptions_are_packed_inside_and_plain_json_text_outside() -> None:
+    from cxsync.models import ActualIssue
+
+    doc = {"type": "doc", "version": 1, "content": [{"type": "text", "text": "결제 내역을 엑셀로 🙏 " * 50}]}
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    issue = ActualIssue(id="1", key="CX-1", summary="s", labels=(), description_json=text, status="", status_category="")
+    assert isinstance(issue.description_json, bytes) and len(issue.description_json) < len(text.encode()) / 5
+    assert issue.description() == doc
+    dumped = json.loads(issue.model_dump_json())
+    assert dumped["description_json"] == text
+    assert ActualIssue.model_validate_json(issue.model_dump_json()) == issue
+    assert ActualIssue(id="2", key="CX-2", summary="", labels=(), status="", status_category="").description() is None

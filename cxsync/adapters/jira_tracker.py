@@ -23,7 +23,7 @@ from jira import JIRA, JIRAError
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.pacing import CLOCK, RetryBudget, backoff, http_timeout
 from cxsync.config import JiraCredentials, JiraSettings
-from cxsync.document import compact_json, has_adf_block, has_wiki_block
+from cxsync.document import has_adf_block, has_wiki_block, pack_json
 from cxsync.errors import AuthError, ConfigError, CxsyncError, RemoteError
 from cxsync.models import ActualIssue, RemoteLinkSpec, SyncRecord
 from cxsync.redact import redact
@@ -239,7 +239,7 @@ class JiraTracker:
             key=raw["key"],
             summary=fields.get("summary") or "",
             labels=tuple(fields.get("labels") or ()),
-            description_json=compact_json(description),
+            description_json=pack_json(description),
             has_block=has_adf_block(description) if self.markup == "adf" else has_wiki_block(description),
             status=status.get("name", ""),
             status_category=(status.get("statusCategory") or {}).get("key", ""),
