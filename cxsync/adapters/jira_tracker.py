@@ -141,28 +141,14 @@ class JiraTracker:
 
     def _search_page(self, jql: str, token: str | None, start: int) -> dict[str, Any]:
         """One page: Cloud's `search/jql` resumes at a token, Data Center's `search` at an offset."""
+        common: dict[str, Any] = {"maxResults": SEARCH_PAGE, "properties": PROPERTY_KEY, "json_result": True}
         if self.flavor == "cloud":
-            page = self._call(
-                lambda: self.jira.enhanced_search_issues(
-                    jql,
-                    nextPageToken=token,
-                    maxResults=SEARCH_PAGE,
-                    fields=self._wanted_fields(),
-                    properties=PROPERTY_KEY,
-                    json_result=True,
-                )
-            )
+            search: Callable[..., Any] = self.jira.enhanced_search_issues
+            common["nextPageToken"] = token
         else:
-            page = self._call(
-                lambda: self.jira.search_issues(
-                    jql,
-                    startAt=start,
-                    maxResults=SEARCH_PAGE,
-                    fields=self._wanted_fields(),
-                    properties=PROPERTY_KEY,
-                    json_result=True,
-                )
-            )
+            search = self.jira.search_issues
+            common["startAt"] = start
+        page = self._call(lambda: search(jql, fields=self._wanted_fields(), **common))
         return page if isinstance(page, dict) else {}
 
     def _wanted_fields(self) -> list[str]:
