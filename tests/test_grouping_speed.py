@@ -230,3 +230,37 @@ def test_nearest_groups_match_scikit_learn_bit_for_bit() -> None:
         distance, nearest = cosine_nearest(queries, points, k)
         assert np.array_equal(nearest, expected_nearest)
         assert np.array_equal(distance.view(np.int64), expected_distance.view(np.int64))
+
+
+def test_counting_in_slices_and_a_sparse_common_block_change_no_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory savings: n-grams counted a few texts at a time, and the common (dense) columns kept as a
+    CSR block made dense only row by row, give the numbers of the one-piece, all-dense computations."""
+    from cxsync.grouping import vectorize as vectorize_module
+    from cxsync.grouping import vectors as vectors_module
+    from cxsync.grouping.similarity import text_ids
+
+    texts = ["", *TEXTS, "!!", "API 권한", ""]
+    whole = vectorize_module.ngram_counts(texts, 1, 3)
+    monkeypatch.setattr(vectorize_module, "_COUNT_TEXTS", 3)
+    assert same_matrix(vectorize_module.ngram_counts(texts, 1, 3), whole)
+    assert whole.indices.dtype == vectorize_module.ngram_counts(texts, 1, 3).indices.dtype
+
+    lazy = NgramEncoder().vectors(TEXTS * 3)
+    assert sp.issparse(lazy.dense)
+    eager = vectors_module.Vectors(lazy.sparse, lazy.dense.toarray())
+    nodes = np.arange(1, lazy.count, 2)
+    for rebalance in (False, True):
+        a, b = lazy.subset(nodes, rebalance), eager.subset(nodes, rebalance)
+        assert np.array_equal(a.dense, b.dense) and same_matrix(a.sparse, b.sparse)
+    cluster = np.arange(lazy.count) % 4
+    cluster[::5] = -1
+    assert np.array_equal(vectors_module.member_dots(lazy, cluster, 4), vectors_module.member_dots(eager, cluster, 4))
+    assert np.array_equal(
+        vectors_module.cluster_sums(lazy, cluster, 4).dense, vectors_module.cluster_sums(eager, cluster, 4).dense
+    )
+    assert np.array_equal(text_ids(lazy), text_ids(eager))
+    # The cells' k-means gives the same cells from either form.
+    from cxsync.grouping.cells import cells
+
+    members = np.arange(lazy.count)
+    assert [c.tolist() for c in cells(lazy, members, 6)] == [c.tolist() for c in cells(eager, members, 6)]

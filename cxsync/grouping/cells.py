@@ -41,11 +41,13 @@ def cells(vectors: Vectors, members: Ints, max_size: int, spread: int = 2) -> li
 
 
 def _kmeans_similarities(vectors: Vectors, members: Ints, count: int) -> Dense:
-    sparse = vectors.sparse[members]
-    dense = vectors.dense[members]
+    # `members` is sorted: all of them is every node, and needs no copy.
+    whole = members.size == vectors.count
+    sparse = vectors.sparse if whole else vectors.sparse[members]
+    dense = Vectors(sparse, vectors.dense if whole else vectors.dense[members])
     seeds = np.linspace(0, members.size - 1, count).round().astype(np.int64)
     centre_sparse = sparse[seeds].toarray()
-    centre_dense = dense[seeds].copy()
+    centre_dense = dense.dense_rows(seeds)
     sims = _similarities(sparse, dense, centre_sparse, centre_dense)
     for _ in range(ROUNDS):
         assignment = sims.argmax(axis=1)
@@ -54,13 +56,19 @@ def _kmeans_similarities(vectors: Vectors, members: Ints, count: int) -> Dense:
     return sims
 
 
-def _similarities(sparse: sp.csr_matrix, dense: Dense, centre_sparse: Dense, centre_dense: Dense) -> Dense:
-    result: Dense = np.asarray(sparse @ centre_sparse.T, dtype=np.float32) + dense @ centre_dense.T
+# Rows whose dense part is made at a time (`Vectors.dense_rows`).
+_ROWS = 8192
+
+
+def _similarities(sparse: sp.csr_matrix, dense: Vectors, centre_sparse: Dense, centre_dense: Dense) -> Dense:
+    result: Dense = np.asarray(sparse @ centre_sparse.T, dtype=np.float32)
+    for first in range(0, result.shape[0], _ROWS):
+        result[first : first + _ROWS] += dense.dense_rows(slice(first, first + _ROWS)) @ centre_dense.T
     return result
 
 
 def _centres(
-    sparse: sp.csr_matrix, dense: Dense, assignment: Ints, count: int, old_sparse: Dense, old_dense: Dense
+    sparse: sp.csr_matrix, dense: Vectors, assignment: Ints, count: int, old_sparse: Dense, old_dense: Dense
 ) -> tuple[Dense, Dense]:
     """Unit-length mean of each cell; an empty cell keeps its old centre."""
     indicator = sp.csr_matrix(
@@ -68,7 +76,9 @@ def _centres(
         shape=(count, assignment.size),
     )
     centre_sparse = np.asarray((indicator @ sparse).toarray(), dtype=np.float32)
-    centre_dense = np.asarray(indicator @ dense, dtype=np.float32)
+    # A CSR dense part gives a sparse product: the same float32 sums in the same order, zeros skipped.
+    product = indicator @ dense.dense
+    centre_dense = np.asarray(product.toarray() if sp.issparse(product) else product, dtype=np.float32)
     norms = np.sqrt((centre_sparse**2).sum(axis=1) + (centre_dense**2).sum(axis=1))
     empty = norms == 0
     centre_sparse[empty], centre_dense[empty] = old_sparse[empty], old_dense[empty]

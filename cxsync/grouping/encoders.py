@@ -18,7 +18,7 @@ from cxsync.errors import ConfigError
 from cxsync.grouping.countcache import NAME, BlobStore, CountCache
 from cxsync.grouping.normalize import clean
 from cxsync.grouping.vectorize import text_features
-from cxsync.grouping.vectors import Vectors, split_common, with_embedding
+from cxsync.grouping.vectors import Vectors, split_columns, with_embedding
 
 Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 
@@ -43,7 +43,9 @@ class NgramEncoder:
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
         features = self._features(texts)
-        rare, common = split_common(features, COMMON_NGRAMS)
+        # The common block stays sparse (CSR): rows are made dense only where a product needs them.
+        rare, common = split_columns(features, COMMON_NGRAMS)
+        del features
         return Vectors(rare, common)
 
     def _features(self, texts: Sequence[str]) -> sp.csr_matrix:

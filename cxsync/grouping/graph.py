@@ -12,15 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from cxsync.grouping.cells import cells
 from cxsync.grouping.vectors import Bools, Dense, Floats, Ints, Vectors
+
+# Node indices and scores of neighbour lists: int32 and float32 while the graph is built.
+Nodes = npt.NDArray[np.integer]
+Scores = npt.NDArray[np.floating]
 
 # Up to this many texts are compared all against all; larger sets are split into cells first.
 EXACT_LIMIT = 20_000
 CELL_SIZE = 4_000
 # Similarities computed per block of rows (rows × columns), to bound memory.
-BLOCK_CELLS = 20_000_000
+BLOCK_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,11 @@ class Graph:
 
 @dataclass(frozen=True)
 class _Directed:
-    rows: Ints
-    cols: Ints
-    sims: Floats
+    """Directed neighbour pairs: int32 nodes and float32 scores while the graph is built (or wider)."""
+
+    rows: Nodes
+    cols: Nodes
+    sims: Scores
 
 
 def build_graph(
@@ -69,7 +76,9 @@ def build_graph(
             )
             for cell in cells(vectors, members, CELL_SIZE)
         ]
+        # `merge_capped` empties the list: each cell's arrays go as soon as they are joined.
         found.append(merge_capped(per_cell, max_neighbours, bound))
+        del per_cell
     return symmetric_graph(found, bound, n)
 
 
@@ -92,16 +101,26 @@ def _neighbours(
     step = max(16, min(4096, BLOCK_CELLS // max(1, cols.size)))
     subset = vectors.subset(cols, rebalance)
     positions = np.searchsorted(cols, rows)
+    # Neighbour lists hold int32 nodes and float32 scores (the scores are float32 products anyway).
+    nodes = _compact_nodes(cols)
     parts: list[_Directed] = []
     for start in range(0, rows.size, step):
         block = positions[start : start + step]
         scores = subset.similarity(block)
         scores[np.arange(block.size), block] = -1.0
-        parts.append(_top_of_block(cols[block], cols, scores, floor, max_neighbours, bound))
+        parts.append(_top_of_block(nodes[block], nodes, scores, floor, max_neighbours, bound))
+        del scores
     return concat(parts)
 
 
-def _top_of_block(block: Ints, cols: Ints, scores: Dense, floor: float, limit: int, bound: Floats) -> _Directed:
+def _compact_nodes(nodes: Ints) -> Nodes:
+    """Node indices as int32 when they fit (half the memory of the neighbour lists), else unchanged."""
+    if nodes.size and int(nodes.max()) >= 1 << 31:
+        return nodes
+    return nodes.astype(np.int32)
+
+
+def _top_of_block(block: Nodes, cols: Nodes, scores: Dense, floor: float, limit: int, bound: Floats) -> _Directed:
     """Each row's `limit` best columns at or above `floor`; rows with more raise their bound.
 
     Rows with few scores above the floor are read off directly; crowded rows (inside a large group
@@ -113,18 +132,19 @@ def _top_of_block(block: Ints, cols: Ints, scores: Dense, floor: float, limit: i
     crowded = np.flatnonzero(counts > 4 * limit)
     above[crowded] = False
     row, col = np.nonzero(above)
-    found = top_per_row(block[row], cols[col], scores[row, col].astype(np.float64), limit, bound)
+    del above
+    found = top_per_row(block[row], cols[col], scores[row, col], limit, bound)
     if crowded.size == 0:
         return found
     dense = scores[crowded]
     top = np.argpartition(-dense, limit - 1, axis=1)[:, :limit]
     best = np.take_along_axis(dense, top, axis=1)
     np.maximum.at(bound, block[crowded], best.min(axis=1).astype(np.float64))
-    extra = _Directed(np.repeat(block[crowded], limit), cols[top.ravel()], best.ravel().astype(np.float64))
+    extra = _Directed(np.repeat(block[crowded], limit), cols[top.ravel()], best.ravel())
     return concat([found, extra])
 
 
-def top_per_row(rows: Ints, cols: Ints, sims: Floats, limit: int, bound: Floats) -> _Directed:
+def top_per_row(rows: Nodes, cols: Nodes, sims: Scores, limit: int, bound: Floats) -> _Directed:
     """Keep each row's `limit` best (ties: lower column first) and record the cut in `bound`.
 
     The pairs come sorted by row, then column (as `np.nonzero` gives them).
@@ -139,7 +159,7 @@ def top_per_row(rows: Ints, cols: Ints, sims: Floats, limit: int, bound: Floats)
     return _Directed(rows[keep], cols[keep], sims[keep])
 
 
-def _by_row_then_score(rows: Ints, cols: Ints, sims: Floats) -> Ints:
+def _by_row_then_score(rows: Nodes, cols: Nodes, sims: Scores) -> Ints:
     """The order (row, highest score first, lower column first) of pairs sorted by (row, column).
 
     Scores computed in float32 sort by one 64-bit key, (row, descending float32 bits), with a stable
@@ -159,34 +179,50 @@ def merge_capped(parts: Sequence[_Directed], limit: int, bound: Floats) -> _Dire
     """Union of neighbour lists found in overlapping cells, re-capped to each row's `limit` best.
 
     A pair found in two cells keeps its higher score (the two differ at most in the last bits).
+    A list of parts is emptied once they are joined, which frees their arrays early.
     """
     edges = concat(parts)
+    if isinstance(parts, list):
+        parts.clear()
     if edges.rows.size == 0:
         return edges
-    width = int(max(edges.rows.max(), edges.cols.max())) + 1
-    order = np.argsort(edges.rows * width + edges.cols, kind="stable")
-    rows, cols, sims = edges.rows[order], edges.cols[order], edges.sims[order]
+    rows, cols, sims = edges.rows, edges.cols, edges.sims
+    del edges
+    # Stable by (row, column), as a stable argsort of row × width + column (without the 8-byte keys).
+    order = np.lexsort((cols, rows))
+    rows = rows[order]
+    cols = cols[order]
+    sims = sims[order]
+    del order
     fresh = np.ones(rows.size, dtype=bool)
     fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
     starts = np.flatnonzero(fresh)
-    return top_per_row(rows[starts], cols[starts], np.maximum.reduceat(sims, starts), limit, bound)
+    del fresh
+    best = np.maximum.reduceat(sims, starts)
+    del sims
+    return top_per_row(rows[starts], cols[starts], best, limit, bound)
 
 
 def concat(parts: Sequence[_Directed]) -> _Directed:
+    """The parts one after the other, in the narrowest of their dtypes that holds them all."""
     if not parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return _Directed(empty, empty, np.zeros(0, dtype=np.float64))
+        empty = np.zeros(0, dtype=np.int32)
+        return _Directed(empty, empty, np.zeros(0, dtype=np.float32))
+    if len(parts) == 1:
+        return parts[0]
     return _Directed(
-        np.concatenate([p.rows for p in parts]).astype(np.int64),
-        np.concatenate([p.cols for p in parts]).astype(np.int64),
-        np.concatenate([p.sims for p in parts]).astype(np.float64),
+        np.concatenate([p.rows for p in parts]),
+        np.concatenate([p.cols for p in parts]),
+        np.concatenate([p.sims for p in parts]),
     )
 
 
 def symmetric_graph(found: Sequence[_Directed], bound: Floats, n: int) -> Graph:
     """One undirected edge per linked pair, sorted, whichever side found it."""
     edges = concat(found)
-    left = np.minimum(edges.rows, edges.cols)
+    left = np.minimum(edges.rows, edges.cols).astype(np.int64)
     right = np.maximum(edges.rows, edges.cols)
     keys, first = np.unique(left * max(n, 1) + right, return_index=True)
-    return Graph(keys // max(n, 1), keys % max(n, 1), edges.sims[first], bound)
+    del left, right
+    sims = np.asarray(edges.sims[first], dtype=np.float64)
+    return Graph(keys // max(n, 1), keys % max(n, 1), sims, bound)

@@ -133,8 +133,10 @@ class SimilarityGrouper:
         is_locked = np.asarray(locked, dtype=bool)
         cluster = np.where(is_locked[start], start, -1)
         dots = member_dots(vectors, cluster, count)
-        own = np.asarray(vectors.sparse.multiply(vectors.sparse).sum(axis=1)).ravel()
-        own = own + np.einsum("ij,ij->i", vectors.dense, vectors.dense, dtype=np.float64)
+        own = np.asarray(vectors.sparse.multiply(vectors.sparse).sum(axis=1)).ravel().astype(np.float64)
+        for first in range(0, own.size, _ROWS):
+            block = vectors.dense_rows(slice(first, first + _ROWS))
+            own[first : first + _ROWS] += np.einsum("ij,ij->i", block, block, dtype=np.float64)
         sizes = np.bincount(start, minlength=count)
         rest = sizes[start] - 1
         fit = np.where(rest > 0, (dots - own) / np.maximum(rest, 1), 1.0)
@@ -202,10 +204,14 @@ class SimilarityGrouper:
         )
 
 
+# Rows made dense at a time where a whole-corpus pass needs the dense part.
+_ROWS = 8192
+
+
 def _nearest_groups(vectors: Vectors, rows: Ints, sums: Vectors, limit: int) -> tuple[Ints, Ints, Floats]:
     """(row node, group index, dot product with the group's summed vector) for each row's nearest groups."""
-    queries = _joined(vectors.sparse[rows], vectors.dense[rows])
-    centroids = _joined(sums.sparse, sums.dense)
+    queries = _joined(vectors.sparse[rows], vectors.dense_rows(rows))
+    centroids = _joined(sums.sparse, sums.dense_rows(slice(None)))
     k = min(limit, centroids.shape[0])
     distance, nearest = cosine_nearest(queries, centroids, k)
     query_norm = np.sqrt(np.asarray(queries.multiply(queries).sum(axis=1)).ravel())
@@ -278,11 +284,12 @@ def text_ids(vectors: Vectors) -> Ints:
         if mixed.size:
             sums = np.add.reduceat(mixed, np.minimum(matrix.indptr[:-1], mixed.size - 1))
             digest = np.where(lengths > 0, sums, np.uint64(0))
-        if vectors.dense.shape[1]:
-            bits = np.ascontiguousarray(vectors.dense, dtype=np.float32).view(np.uint32)
-            weights = (np.arange(1, bits.shape[1] + 1, dtype=np.uint64) * np.uint64(0x94D049BB133111EB)) | np.uint64(1)
+        if vectors.dense_width:
+            weights = (
+                np.arange(1, vectors.dense_width + 1, dtype=np.uint64) * np.uint64(0x94D049BB133111EB)
+            ) | np.uint64(1)
             for start in range(0, vectors.count, 2048):
-                chunk = bits[start : start + 2048].astype(np.uint64)
+                chunk = vectors.dense_rows(slice(start, start + 2048)).view(np.uint32).astype(np.uint64)
                 digest[start : start + 2048] += (chunk * weights).sum(axis=1, dtype=np.uint64)
     _, first, inverse = np.unique(digest, return_index=True, return_inverse=True)
     # Number the distinct texts by first appearance, so ids follow processing order.

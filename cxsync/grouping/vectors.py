@@ -7,7 +7,9 @@ product (BLAS) handles them fast. Rare n-grams stay sparse. Embeddings, when use
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,19 +49,35 @@ class Subset:
 
 @dataclass(frozen=True)
 class Vectors:
-    """Rows whose squared norms (sparse and dense parts together) are 1, or 0 for an empty text."""
+    """Rows whose squared norms (sparse and dense parts together) are 1, or 0 for an empty text.
+
+    The dense part may be stored as a float32 CSR matrix (the n-gram encoder does: most of a text's
+    common n-gram columns are zero, and 100,000 × 1,024 floats would take 400 MB for the whole run);
+    `dense_rows` gives rows of it as an array, the same numbers either way.
+    """
 
     sparse: sp.csr_matrix
-    dense: Dense
+    dense: Dense | sp.csr_matrix
 
     @property
     def count(self) -> int:
         return int(self.sparse.shape[0])
 
+    @property
+    def dense_width(self) -> int:
+        return int(self.dense.shape[1])
+
+    def dense_rows(self, nodes: Ints | slice) -> Dense:
+        """The dense part of the texts at `nodes`, as a C-contiguous float32 array."""
+        if isinstance(self.dense, np.ndarray):
+            return np.ascontiguousarray(self.dense[nodes], dtype=np.float32)
+        rows: Dense = np.ascontiguousarray(self.dense[nodes].toarray(), dtype=np.float32)
+        return rows
+
     def subset(self, nodes: Ints, rebalance: bool = False) -> Subset:
         """The texts at `nodes`; with `rebalance`, dense and sparse columns re-split for them (`rebalanced`)."""
         rows = self.sparse[nodes]
-        dense = np.ascontiguousarray(self.dense[nodes])
+        dense = self.dense_rows(nodes)
         if rebalance:
             rows, dense = rebalanced(rows, dense)
         used, narrowed = _narrow(rows.indices, int(rows.shape[1]))
@@ -134,6 +152,13 @@ _SLICE = 1 << 20
 
 def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Dense]:
     """Move the `common` most frequent columns (ties: lower column) into a dense float32 block."""
+    rare, block = split_columns(matrix, common)
+    dense: Dense = block.toarray()
+    return rare, dense
+
+
+def split_columns(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """`split_common` with the common block kept as a float32 CSR matrix (`Vectors.dense` takes either)."""
     df = np.bincount(matrix.indices, minlength=matrix.shape[1])
     order = np.lexsort((np.arange(df.size), -df))
     slot = np.full(df.size, -1, dtype=np.int32)
@@ -141,10 +166,12 @@ def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Den
     slot[chosen] = np.arange(chosen.size, dtype=np.int32)
     width = max(1, chosen.size)
     n = int(matrix.shape[0])
-    dense = np.zeros((n, width), dtype=np.float32)
     indptr = np.zeros(n + 1, dtype=np.int64)
+    common_indptr = np.zeros(n + 1, dtype=np.int64)
     data_parts: list[npt.NDArray[np.float32]] = []
     index_parts: list[npt.NDArray[np.int32]] = []
+    common_data: list[npt.NDArray[np.float32]] = []
+    common_index: list[npt.NDArray[np.int32]] = []
     # Rows in slices of about a million entries, so the temporaries stay small.
     step = max(1, int(n * _SLICE // max(1, matrix.nnz)))
     for first in range(0, n, step):
@@ -157,8 +184,9 @@ def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Den
         np.cumsum(in_common, out=running[1:])
         bounds = np.asarray(matrix.indptr[first : last + 1], dtype=np.int64) - low
         per_row = running[bounds[1:]] - running[bounds[:-1]]
-        flat = np.repeat(np.arange(first, last, dtype=np.int64) * width, per_row) + where[in_common]
-        dense.reshape(-1)[flat] = matrix.data[low:high][in_common]
+        common_data.append(np.asarray(matrix.data[low:high][in_common], dtype=np.float32))
+        common_index.append(where[in_common])
+        common_indptr[first + 1 : last + 1] = common_indptr[first] + np.cumsum(per_row)
         rare = ~in_common
         data_parts.append(np.asarray(matrix.data[low:high][rare], dtype=np.float32))
         index_parts.append(np.asarray(matrix.indices[low:high][rare], dtype=np.int32))
@@ -167,14 +195,23 @@ def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Den
     indices = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int32)
     rare_part = sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
     rare_part.has_sorted_indices = bool(matrix.has_sorted_indices)
-    return rare_part, dense
+    del data, indices, data_parts, index_parts
+    block = sp.csr_matrix(
+        (_joined(common_data, np.float32), _joined(common_index, np.int32), common_indptr), shape=(n, width)
+    )
+    block.has_sorted_indices = True  # slots follow the column order
+    return rare_part, block
+
+
+def _joined(parts: Sequence[npt.NDArray[Any]], kind: type[np.generic]) -> npt.NDArray[np.generic]:
+    return np.concatenate(parts).astype(kind, copy=False) if parts else np.zeros(0, dtype=kind)
 
 
 def with_embedding(vectors: Vectors, embedding: Dense, embedding_weight: float) -> Vectors:
     """Mix in unit-length embeddings: similarity = (1 - w)·n-gram cosine + w·embedding cosine."""
     keep = np.float32(np.sqrt(1.0 - embedding_weight))
     add = np.float32(np.sqrt(embedding_weight))
-    dense = np.hstack([vectors.dense * keep, embedding * add]).astype(np.float32)
+    dense = np.hstack([vectors.dense_rows(slice(None)) * keep, embedding * add]).astype(np.float32)
     return Vectors(sp.csr_matrix(vectors.sparse * keep, dtype=np.float32), dense)
 
 
@@ -190,7 +227,9 @@ def cluster_sums(vectors: Vectors, cluster: Ints, count: int) -> Vectors:
     )
     sparse: sp.csr_matrix = sp.csr_matrix(indicator @ vectors.sparse, dtype=np.float32)
     sparse.sort_indices()
-    dense: Dense = np.asarray(indicator @ vectors.dense, dtype=np.float32)
+    # With a CSR dense part, a sparse product: the same float32 sums in the same order, zeros skipped.
+    product = indicator @ vectors.dense
+    dense: Dense = np.asarray(product.toarray() if sp.issparse(product) else product, dtype=np.float32)
     return Vectors(sparse, dense)
 
 
@@ -215,11 +254,12 @@ def member_dots(vectors: Vectors, cluster: Ints, count: int) -> Floats:
         for nodes in np.split(by_cluster, cuts):
             nodes = np.sort(nodes)
             dots[nodes] = _sparse_member_dots(matrix[nodes], cluster[nodes], int(matrix.shape[1]))
-    if vectors.dense.shape[1]:
-        sums = cluster_sums(Vectors(sp.csr_matrix((n, 1), dtype=np.float32), vectors.dense), cluster, count).dense
+    if vectors.dense_width:
+        only_dense = Vectors(sp.csr_matrix((n, 1), dtype=np.float32), vectors.dense)
+        sums = cluster_sums(only_dense, cluster, count).dense_rows(slice(None))
         for start in range(0, members.size, 8192):
             chunk = members[start : start + 8192]
-            dots[chunk] += np.einsum("ij,ij->i", vectors.dense[chunk], sums[cluster[chunk]], dtype=np.float64)
+            dots[chunk] += np.einsum("ij,ij->i", vectors.dense_rows(chunk), sums[cluster[chunk]], dtype=np.float64)
     return dots
 
 
