@@ -24,8 +24,14 @@ class Compact(BaseModel):
 
     def model_post_init(self, context: Any, /) -> None:
         given = self.__pydantic_fields_set__
-        if len(given) == len(type(self).model_fields):
-            object.__setattr__(self, "__pydantic_fields_set__", _ALL_FIELDS.setdefault(type(self), given))
+        shared = _ALL_FIELDS.get(type(self))
+        if shared is None:
+            # `__pydantic_fields__`, not `model_fields`: that is a slow descriptor, and this runs per entry
+            if len(given) != len(type(self).__pydantic_fields__):
+                return
+            shared = _ALL_FIELDS.setdefault(type(self), given)
+        if len(given) == len(shared):
+            object.__setattr__(self, "__pydantic_fields_set__", shared)
 
 
 _ALL_FIELDS: dict[type[BaseModel], set[str]] = {}

@@ -59,7 +59,8 @@ def explain(
             reason, value = prefix + "no similar request", 1.0
         else:
             reason, value = f"{prefix}most similar to {ordered[fellows[index]].page_id}", round(scores[index], 4)
-        result[page_id] = Membership(page_id=page_id, score=value, reason=reason)
+        # plain str and float values, built here: validating 100,000 of them took a second per run
+        result[page_id] = Membership.model_construct(page_id=page_id, score=value, reason=reason)
     return result
 
 
