@@ -935,3 +935,25 @@ def test_bulk_properties_are_cloud_only(dc: JiraSandbox) -> None:
             data=json.dumps({"issues": [{"issueID": 10001, "properties": {"k": 1}}]}),
         )
     assert excinfo.value.status_code == 404
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_the_tracker_reads_every_page_of_a_search(flavor: str) -> None:
+    from cxsync.adapters.counting import ApiCounter
+    from cxsync.adapters.jira_tracker import SEARCH_PAGE, JiraTracker
+    from cxsync.config import JiraCredentials, JiraSettings
+
+    sandbox = make_sandbox(flavor)
+    try:
+        bulk_create(connect(sandbox), SEARCH_PAGE * 2 + 7, labels=["cxsync"])
+        bulk_create(connect(sandbox), 3)  # not cxsync's
+        cloud = flavor == "cloud"
+        credentials = JiraCredentials(sandbox.base_url, EMAIL if cloud else None, TOKEN if cloud else None, PAT)
+        counter = ApiCounter()
+        tracker = JiraTracker(credentials, JiraSettings(project="CX"), counter)
+        keys = [issue.key for issue in tracker.managed_issues()]
+        assert keys == [f"CX-{n}" for n in range(1, SEARCH_PAGE * 2 + 8)]  # each once, in creation order
+        searches = sum(n for kind, n in counter.summary().items() if "/search" in kind)
+        assert searches == 3
+    finally:
+        sandbox.stop()
