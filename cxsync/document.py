@@ -63,34 +63,34 @@ BEGIN_TEXT = (
 END_TEXT = f"{END_MARKER} 이 아래는 자유롭게 편집하세요 — Edit freely outside this section."
 
 
-def compact_json(value: Any) -> str:
-    """A description kept as text: an ADF tree of dicts takes ten times the memory of its JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def pack_json(value: Any) -> bytes:
     """A description kept packed in memory: Korean text and emoji make a Python string 2–4 bytes a
     character, and a sync holds one description per group (twice on a resync: actual and planned)."""
-    return zlib.compress(compact_json(value).encode("utf-8"), 1)
+    return _pack(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def unpack_json(packed: bytes) -> Any:
-    return json.loads(zlib.decompress(packed))
+    return json.loads(_unpack(packed))
 
 
-def _pack_text(value: Any) -> Any:
-    return zlib.compress(value.encode("utf-8"), 1) if isinstance(value, str) else value
+def _pack(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 1)
 
 
-def _unpack_text(packed: bytes) -> str:
+def _unpack(packed: bytes) -> str:
     return zlib.decompress(packed).decode("utf-8")
+
+
+def _pack_given(value: Any) -> Any:
+    """Validation: JSON text (a plan file, the cache) is packed; packed bytes pass as they are."""
+    return _pack(value) if isinstance(value, str) else value
 
 
 # Compact JSON text outside (validation, dumps, plan files), zlib-packed bytes inside.
 PackedJson = Annotated[
     bytes,
-    BeforeValidator(_pack_text),
-    PlainSerializer(_unpack_text, return_type=str),
+    BeforeValidator(_pack_given),
+    PlainSerializer(_unpack, return_type=str),
     WithJsonSchema({"type": "string", "description": "compact JSON text"}),
 ]
 
