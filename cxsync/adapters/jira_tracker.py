@@ -108,20 +108,8 @@ class JiraTracker:
         return self._field_ids
 
     def search(self, jql: str, reconcile: list[int] | None = None) -> list[ActualIssue]:
-        if reconcile and self.flavor == "cloud":
-            raw = self._call(
-                lambda: self.jira.enhanced_search_issues(
-                    jql,
-                    maxResults=SEARCH_PAGE,
-                    fields=self._wanted_fields(),
-                    properties=PROPERTY_KEY,
-                    reconcileIssues=reconcile,
-                    json_result=True,
-                    use_post=True,
-                )
-            )
-            issues = raw.get("issues", []) if isinstance(raw, dict) else []
-            return [self._to_actual(i) for i in issues]
+        if reconcile and self.flavor == "cloud":  # one page, consistent for the just-created ids
+            return [self._to_actual(i) for i in self._search_page(jql, None, 0, reconcile).get("issues") or []]
         return list(self.iter_search(jql))
 
     def iter_search(self, jql: str) -> Iterator[ActualIssue]:
@@ -139,12 +127,16 @@ class JiraTracker:
             if self.flavor == "datacenter" and (not issues or start >= int(page.get("total", 0))):
                 return
 
-    def _search_page(self, jql: str, token: str | None, start: int) -> dict[str, Any]:
+    def _search_page(
+        self, jql: str, token: str | None, start: int, reconcile: list[int] | None = None
+    ) -> dict[str, Any]:
         """One page: Cloud's `search/jql` resumes at a token, Data Center's `search` at an offset."""
         common: dict[str, Any] = {"maxResults": SEARCH_PAGE, "properties": PROPERTY_KEY, "json_result": True}
         if self.flavor == "cloud":
             search: Callable[..., Any] = self.jira.enhanced_search_issues
             common["nextPageToken"] = token
+            if reconcile:
+                common |= {"reconcileIssues": reconcile, "use_post": True}
         else:
             search = self.jira.search_issues
             common["startAt"] = start
