@@ -44,6 +44,17 @@ def test_split_moves_an_entry_out_even_though_it_is_a_paraphrase() -> None:
     assert len(group_of(result.groups, items[0].page_id).members) == 2
 
 
+def test_a_split_entry_keeps_its_own_group_id_on_the_next_run() -> None:
+    items = entries()
+    items[1] = make_entry(1, PAYMENT[1], group_override="분리")
+    first = group_with_overrides(grouper(), items, {}, {}).groups
+    previous = {e.page_id: g.id for g in first for e in g.members}
+    second = group_with_overrides(grouper(), items, previous, {}).groups
+    assert [(g.id, [e.page_id for e in g.members]) for g in second] == [
+        (g.id, [e.page_id for e in g.members]) for g in first
+    ], "a new id would make its issue a second one"
+
+
 def test_pin_beats_the_algorithm_and_survives_the_next_run() -> None:
     first = group_with_overrides(grouper(), entries(), {}, {}).groups
     sso_id = group_of(first, entries()[3].page_id).id

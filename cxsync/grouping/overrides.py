@@ -13,6 +13,7 @@ override is removed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -58,8 +59,13 @@ def group_with_overrides(
     groups = {g.id: g for g in grouper.group(sorted_.free, previous)}
     for group_id, members in sorted(sorted_.pinned.items()):
         groups[group_id] = _merge_pinned(groups.get(group_id), group_id, members, sorted_.pinned_keys.get(group_id))
+    holders = Counter(previous.values())
     for entry in sorted(sorted_.alone, key=lambda e: e.page_id):
-        group_id = mint_group_id(f"split:{entry.page_id}", set(groups) | set(previous.values()))
+        own = previous.get(entry.page_id)
+        if own is not None and holders[own] == 1 and own not in groups:  # already split out: keep its id
+            group_id = own
+        else:
+            group_id = mint_group_id(f"split:{entry.page_id}", set(groups) | set(previous.values()))
         groups[group_id] = _merge_pinned(None, group_id, [entry], None, reason="split out by override")
     merged = _apply_merges(groups, file.merge if file else ())
     return OverrideResult(sorted(groups.values(), key=lambda g: g.id), sorted_.skipped, merged)
