@@ -20,7 +20,7 @@ runs in a fresh process, so its peak RSS is cxsync's alone.
 The harness's own steps between runs (seeding, the 1 % edit) print their real time on stderr.
 `--trace` also prints, after each run, the real seconds the sandboxes spent per kind of request;
 `--profile DIR` writes a cProfile of the sandbox process per run. Both serialise the sandboxes'
-requests, so leave them off when measuring.
+requests, so leave them off when measuring. `--profile-sync DIR` writes a cProfile of each sync process.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection, trace: Trace
 
 
 # -- one sync, in its own process ------------------------------------------------------------------------
-def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection) -> None:
+def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection, profile: Path | None = None) -> None:
     os.environ.pop("CXSYNC_NOTION_RPS", None)  # cxsync's default pacing (2.9/s) against the sandbox's 3/s
     os.environ.update(env)
     from cxsync.adapters import pacing
@@ -289,10 +289,20 @@ def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection)
     clock = SimClock(offset)
     pacing.CLOCK.monotonic, pacing.CLOCK.sleep = clock.monotonic, clock.sleep  # one object, imported by name
     started_sim, started_real = clock.monotonic(), time.monotonic()
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
     session = Session(load_mapping(str(ROOT / "mappings" / "example.yaml")))
-    with session.locked():
-        plan = session.plan()
+    with session.locked():  # as `cxsync sync` does
+        plan = session.plan(carry_unchanged=True)
         result = session.apply(plan, command="sync")
+        summary = plan_summary(plan, result)
+        del plan
+        if summary["wrote"]:
+            summary["converged"] = session.confirm_converged()
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
     pipe.send(
         {
             "wall": clock.monotonic() - started_sim,
@@ -300,15 +310,24 @@ def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection)
             "paced": session.notion.pacer.waited,
             "rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
             "calls": session.counter.summary(),
-            "reads": plan.reads,
-            "groups": len(plan.groups),
-            "created": len(result.created),
-            "updated": sum(1 for g in plan.groups if g.action == "update"),
-            "links": sum(len(g.link_upserts) + len(g.link_deletes) for g in plan.groups),
-            "writebacks": result.written_back,
-            "failures": len(result.failures),
+            **summary,
         }
     )
+
+
+def plan_summary(plan: Any, result: Any) -> dict[str, Any]:
+    return {
+        "reads": plan.reads,
+        "groups": plan.group_count,
+        "carried": plan.carried is not None,
+        "wrote": plan.has_changes,
+        "converged": None,
+        "created": len(result.created),
+        "updated": sum(1 for g in plan.groups if g.action == "update"),
+        "links": sum(len(g.link_upserts) + len(g.link_deletes) for g in plan.groups),
+        "writebacks": result.written_back,
+        "failures": len(result.failures),
+    }
 
 
 def lower_bound(run: dict[str, Any], rows_to_read: int) -> dict[str, int]:
@@ -324,7 +343,7 @@ def by_service(calls: dict[str, int]) -> dict[str, int]:
     return dict(totals)
 
 
-def measure(rows: int, trace: Trace | None = None) -> list[dict[str, Any]]:
+def measure(rows: int, trace: Trace | None = None, profile_dir: Path | None = None) -> list[dict[str, Any]]:
     ctx = mp.get_context("fork")
     offset = ctx.Value("d", 0.0)
     here, there = ctx.Pipe()
@@ -341,7 +360,8 @@ def measure(rows: int, trace: Trace | None = None) -> list[dict[str, Any]]:
             here.send("edit")
             here.recv()
         mine, theirs = ctx.Pipe()
-        worker = ctx.Process(target=run_sync, args=(env, offset, theirs))
+        profile = profile_dir / f"sync-{rows}-{name.split()[0].rstrip('%')}.prof" if profile_dir else None
+        worker = ctx.Process(target=run_sync, args=(env, offset, theirs, profile))
         worker.start()
         run = mine.recv()
         worker.join()
@@ -374,6 +394,8 @@ def _row_of(run: dict[str, Any]) -> dict[str, Any]:
         "writes": run["writebacks"] + run["created"] + run["updated"] + run["links"],
         "failures": run["failures"],
         "throttled": run.get("throttled", 0),
+        "carried": run["carried"],
+        "converged": run["converged"],
     }
 
 
@@ -402,10 +424,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the results as Markdown here")
     parser.add_argument("--trace", action="store_true", help="print the sandbox's real seconds per request kind")
     parser.add_argument("--profile", type=Path, help="with --trace: write a cProfile of the sandbox per run here")
+    parser.add_argument("--profile-sync", type=Path, help="write a cProfile of each sync process here")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for rows in args.rows or [10_000]:
-        results += measure(rows, Trace(args.profile) if args.trace or args.profile else None)
+        results += measure(rows, Trace(args.profile) if args.trace or args.profile else None, args.profile_sync)
     text = markdown(results)
     print(text)
     if args.out:

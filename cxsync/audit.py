@@ -110,9 +110,10 @@ class AuditLog:
         )
         self._emit(
             "inputs",
-            entries=sum(len(g.members) for g in plan.groups),
+            entries=plan.entry_count,
             skipped=len(plan.skipped),
-            groups=len(plan.groups),
+            groups=plan.group_count,
+            carried=plan.carried.model_dump(mode="json") if plan.carried else None,
             orphans=[o.model_dump() for o in plan.orphans],
             drift=[d.model_dump() for d in plan.drift],
             watermark=plan.fingerprint,
@@ -282,7 +283,9 @@ def _keys_of_group(runs: list[Run], group_id: str) -> list[str]:
 
 def explain_entry(runs: list[Run], page_id: str) -> list[str]:
     """Why this entry is in its group, from the latest run that saw it; empty if no run did."""
-    seen = [(run, g, m) for run in runs for g in run.of("group") for m in g.get("members", []) if m["page_id"] == page_id]
+    seen = [
+        (run, g, m) for run in runs for g in run.of("group") for m in g.get("members", []) if m["page_id"] == page_id
+    ]
     if not seen:
         skipped = [(run, e) for run in runs for e in run.of("skipped") if e.get("page_id") == page_id]
         if skipped:

@@ -3,6 +3,10 @@
 Only a cache: Notion and Jira stay the truth. It holds the entries read from Notion, the managed
 Jira issues, the remote links cxsync wrote, and the watermarks of the incremental reads. When the
 mapping (or this file's format) changes, or the file is lost, the next run simply reads everything.
+
+Every write that changes what the cache holds (a page, an issue or a link that differs from the one
+stored) moves its `generation` on; reading the same data again does not. A plan depends on the
+cached data only through that number, so equal generations mean equal inputs.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,17 @@ create table if not exists links (
 );
 """
 _TABLES = ("meta", "pages", "issues", "link_sets", "links")
+GENERATION = "generation"
+# An upsert that leaves an identical row alone, so that SQLite counts no change for it.
+_UPSERT_PAGE = (
+    "insert into pages values (?, ?, ?) on conflict (page_id) do update set kind = excluded.kind, body = excluded.body"
+    " where pages.kind != excluded.kind or pages.body != excluded.body"
+)
+_UPSERT_ISSUE = "insert into issues values (?, ?) on conflict (id) do update set body = excluded.body where issues.body != excluded.body"
+_UPSERT_LINK = (
+    "insert into links values (?, ?, ?, ?) on conflict (issue_key, global_id) do update set url = excluded.url,"
+    " title = excluded.title where links.url != excluded.url or links.title != excluded.title"
+)
 
 
 class SyncCache:
@@ -75,6 +91,22 @@ class SyncCache:
     def stamp(self, name: str) -> None:
         self.put(name, str(time.time()))
 
+    # -- what the cache holds ------------------------------------------------------------------------
+    def generation(self) -> int:
+        """How many times the cached pages, issues or links have changed (0 for a new cache)."""
+        return int(self.get(GENERATION) or 0)
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """A transaction that moves the generation on if it changed any row."""
+        with self.db:
+            before = self.db.total_changes
+            yield
+            if self.db.total_changes != before:
+                self.db.execute(
+                    "insert or replace into meta (name, value) values (?, ?)", (GENERATION, str(self.generation() + 1))
+                )
+
     # -- Notion pages --------------------------------------------------------------------------------
     def pages(self) -> tuple[list[VocEntry], list[SkippedEntry]]:
         entries: list[VocEntry] = []
@@ -94,16 +126,16 @@ class SyncCache:
         return None if row is None else VocEntry.model_validate_json(row[0])
 
     def replace_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
-        with self.db:
+        with self._changing():
             self.db.execute("delete from pages")
             self.db.executemany("insert into pages values (?, ?, ?)", map(_page_row, items))
 
     def upsert_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
-        with self.db:
-            self.db.executemany("insert or replace into pages values (?, ?, ?)", map(_page_row, items))
+        with self._changing():
+            self.db.executemany(_UPSERT_PAGE, map(_page_row, items))
 
     def drop_pages(self, page_ids: Iterable[str]) -> None:
-        with self.db:
+        with self._changing():
             self.db.executemany("delete from pages where page_id = ?", [(p,) for p in page_ids])
 
     # -- Jira issues ---------------------------------------------------------------------------------
@@ -111,15 +143,17 @@ class SyncCache:
         rows = self.db.execute("select body from issues order by cast(id as integer), id")
         return [ActualIssue.model_validate_json(body) for (body,) in rows]
 
+    def issue_count(self) -> int:
+        return int(self.db.execute("select count(*) from issues").fetchone()[0])
+
     def replace_issues(self, issues: Iterable[ActualIssue]) -> None:
-        with self.db:
+        with self._changing():
             self.db.execute("delete from issues")
             self.db.executemany("insert into issues values (?, ?)", ((i.id, i.model_dump_json()) for i in issues))
 
     def upsert_issues(self, issues: Iterable[ActualIssue]) -> None:
-        with self.db:
-            rows = ((i.id, i.model_dump_json()) for i in issues)
-            self.db.executemany("insert or replace into issues values (?, ?)", rows)
+        with self._changing():
+            self.db.executemany(_UPSERT_ISSUE, ((i.id, i.model_dump_json()) for i in issues))
 
     # -- remote links cxsync wrote -------------------------------------------------------------------
     def links(self, key: str) -> dict[str, dict[str, Any]] | None:
@@ -131,20 +165,20 @@ class SyncCache:
 
     def know_links(self, key: str, links: dict[str, dict[str, Any]]) -> None:
         """Record the complete set of an issue's links (as read from Jira, or all written at create)."""
-        with self.db:
-            self.db.execute("delete from links where issue_key = ?", (key,))
-            self.db.execute("insert or replace into link_sets values (?)", (key,))
-            rows = [(key, gid, *_url_title(link)) for gid, link in links.items()]
-            self.db.executemany("insert into links values (?, ?, ?, ?)", rows)
+        rows = [(key, gid, *_url_title(link)) for gid, link in links.items()]
+        with self._changing():
+            self.db.execute("insert or ignore into link_sets values (?)", (key,))
+            present = [gid for (gid,) in self.db.execute("select global_id from links where issue_key = ?", (key,))]
+            gone = [(key, gid) for gid in present if gid not in links]
+            self.db.executemany("delete from links where issue_key = ? and global_id = ?", gone)
+            self.db.executemany(_UPSERT_LINK, rows)
 
     def linked(self, key: str, link: RemoteLinkSpec) -> None:
-        with self.db:
-            self.db.execute(
-                "insert or replace into links values (?, ?, ?, ?)", (key, link.global_id, link.url, link.title)
-            )
+        with self._changing():
+            self.db.execute(_UPSERT_LINK, (key, link.global_id, link.url, link.title))
 
     def unlinked(self, key: str, global_id: str) -> None:
-        with self.db:
+        with self._changing():
             self.db.execute("delete from links where issue_key = ? and global_id = ?", (key, global_id))
 
 

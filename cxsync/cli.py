@@ -251,9 +251,7 @@ def _write_html(state: Context, the_plan: Plan, path: str, mode: Mode) -> None:
 @verbose_option
 @full_option
 @click.pass_obj
-def apply(
-    state: Context, mapping_path: str | None, fmt: str, plan_file: str | None, verbose: bool, full: bool
-) -> None:
+def apply(state: Context, mapping_path: str | None, fmt: str, plan_file: str | None, verbose: bool, full: bool) -> None:
     """Apply a saved plan (refused if Notion or Jira changed since), or plan and apply now."""
     session = state.session(mapping_path, verbose, full)
     saved = load_saved_plan(Path(plan_file)) if plan_file else None
@@ -262,7 +260,8 @@ def apply(
         if saved is not None and plan_file is not None:
             check_fresh(saved, current, Path(plan_file), str(session.loaded.path))
             current = saved
-        _apply_and_report(state, session, current, fmt, verbose)
+        if _apply_and_report(state, session, current, fmt, verbose):
+            session.confirm_converged()
 
 
 @main.command()
@@ -272,16 +271,19 @@ def apply(
 @verbose_option
 @full_option
 @click.pass_obj
-def sync(
-    state: Context, mapping_path: str | None, fmt: str, recreate_missing: bool, verbose: bool, full: bool
-) -> None:
+def sync(state: Context, mapping_path: str | None, fmt: str, recreate_missing: bool, verbose: bool, full: bool) -> None:
     """Plan and apply in one go: the command for cron, CI and Kubernetes."""
     session = state.session(mapping_path, verbose, full)
+    carry = fmt != "json" and not verbose  # the JSON document and --verbose list every group
     with session.locked():
-        _apply_and_report(state, session, session.plan(recreate_missing=recreate_missing), fmt, verbose)
+        the_plan = session.plan(recreate_missing=recreate_missing, carry_unchanged=carry)
+        if _apply_and_report(state, session, the_plan, fmt, verbose):
+            del the_plan  # not held while the next plan is made
+            session.confirm_converged()
 
 
-def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str, verbose: bool = False) -> None:
+def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str, verbose: bool = False) -> bool:
+    """Apply and report; True when the plan wrote something."""
     if fmt == "text":
         print_plan(the_plan, state.out, state.lang, verbose=verbose)
     elif fmt == "markdown":
@@ -299,6 +301,7 @@ def _apply_and_report(state: Context, session: Session, the_plan: Plan, fmt: str
             f"{len(result.failures)} planned write(s) failed; the next run resumes safely.",
             f"계획된 쓰기 {len(result.failures)}건이 실패했습니다. 다음 실행에서 안전하게 이어집니다.",
         )
+    return the_plan.has_changes
 
 
 @main.command("notify-list")

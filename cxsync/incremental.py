@@ -26,6 +26,7 @@ from cxsync.adapters.notion_source import NotionSource
 from cxsync.adapters.pacing import CLOCK
 from cxsync.apply import search_lag_seconds
 from cxsync.cache import SyncCache
+from cxsync.errors import CxsyncError
 from cxsync.models import ActualIssue, RemoteLinkSpec, SkippedEntry, VocEntry
 from cxsync.plan import Departed
 
@@ -33,6 +34,7 @@ NOTION_MARK = "notion.watermark"
 NOTION_FULL_AT = "notion.full_at"
 JIRA_MARK = "jira.watermark"
 JIRA_FULL_AT = "jira.full_at"
+DATA_SOURCE = "notion.data_source"
 # Edited pages folded into the cache at a time: a settle after a first sync re-reads every page the run
 # wrote back, and holding them all at once would cost as much memory as the first read.
 EDIT_BATCH = 1000
@@ -72,13 +74,28 @@ class IncrementalReader:
         self._jira_window: float | None = None
         self.last_jira_write: float | None = None  # CLOCK.monotonic() of the latest Jira write
         self.wrote_notion = False
+        self.stats = ReadStats()
+        self.departed: list[Departed] = []
+        self._pages: tuple[list[VocEntry], list[SkippedEntry]] | None = None  # a full read, until loaded
+        self._issues: list[ActualIssue] | None = None
 
     # -- reading -------------------------------------------------------------------------------------
     def read(self) -> Inputs:
-        stats = ReadStats()
-        entries, skipped, departed = self._read_notion(stats)
-        issues = self._read_jira(stats)
-        return Inputs(entries, skipped, issues, departed, stats)
+        self.refresh()
+        return self.load()
+
+    def refresh(self) -> None:
+        """Bring the cache up to date with both sides. Whether anything changed shows in its generation."""
+        self.stats = ReadStats()
+        self.departed = self._read_notion(self.stats)
+        self._read_jira(self.stats)
+
+    def load(self) -> Inputs:
+        """The inputs of a plan: what a full read just returned, else what the cache holds."""
+        entries, skipped = self._pages or self.cache.pages()
+        issues = self._issues if self._issues is not None else self.cache.issues()
+        self._pages, self._issues = None, None  # handed over, not held
+        return Inputs(entries, skipped, issues, self.departed, self.stats)
 
     @property
     def links_from_cache(self) -> bool:
@@ -89,24 +106,39 @@ class IncrementalReader:
         age = self.cache.age_hours(stamp_name)
         return self.full or self.cache.get(mark_name) is None or age is None or age >= full_scan_hours()
 
-    def _read_notion(self, stats: ReadStats) -> tuple[list[VocEntry], list[SkippedEntry], list[Departed]]:
-        self.notion.check_schema()  # its answer carries the server time the window starts from
-        began = self._notion_mark()
+    def _read_notion(self, stats: ReadStats) -> list[Departed]:
         since = self.cache.get(NOTION_MARK)
+        full = self._due(NOTION_FULL_AT, NOTION_MARK) or since is None
+        self._check_schema(rediscover=full)  # its answer carries the server time the window starts from
+        began = self._notion_mark()
         departed: list[Departed] = []
-        if self._due(NOTION_FULL_AT, NOTION_MARK) or since is None:
+        if full or since is None:
             entries, skipped = self.notion.read()
             stats.pages_read = len(entries) + len(skipped)
             departed = self._left_notion({e.page_id for e in entries} | {s.page_id for s in skipped})
             self.cache.replace_pages(chain(entries, skipped))
             self.cache.stamp(NOTION_FULL_AT)
+            self._pages = entries, skipped
         else:
             stats.notion_mode = "incremental"
             stats.pages_read, departed = self._apply_edits(datetime.fromisoformat(since))
-            entries, skipped = self.cache.pages()
         self.cache.put(NOTION_MARK, began.isoformat())
         self._notion_window = began
-        return entries, skipped, departed
+        return departed
+
+    def _check_schema(self, *, rediscover: bool) -> None:
+        """Check the mapping against the data source. Between full scans, the data source found for the
+        database last time is used without looking the database up again; should that fail, it is."""
+        known = None if rediscover else self.cache.get(DATA_SOURCE)
+        self.notion.use_known_data_source(known)
+        try:
+            self.notion.check_schema()
+        except CxsyncError:
+            if known is None:
+                raise
+            self.notion.use_known_data_source(None)
+            self.notion.check_schema()
+        self.cache.put(DATA_SOURCE, self.notion.schema().data_source_id)
 
     def _left_notion(self, present: set[str]) -> list[Departed]:
         gone = self.cache.page_ids() - present
@@ -147,29 +179,29 @@ class IncrementalReader:
         self.cache.drop_pages(d.page_id for d in departed)
         return read, departed
 
-    def _read_jira(self, stats: ReadStats) -> list[ActualIssue]:
+    def _read_jira(self, stats: ReadStats) -> None:
         self.jira.field_ids()
         began = self._jira_mark()
         since = self.cache.get(JIRA_MARK)
         if self._due(JIRA_FULL_AT, JIRA_MARK) or since is None:
-            issues = self.jira.managed_issues()
-            stats.issues_read = len(issues)
-            self.cache.replace_issues(issues)
-            self.cache.stamp(JIRA_FULL_AT)
+            self._read_all_issues(stats)
         else:
             stats.jira_mode = "incremental"
             changed = self.jira.managed_issues(updated_since=float(since))
             stats.issues_read = len(changed)
             self.cache.upsert_issues(changed)
-            issues = self.cache.issues()
-            if self.jira.count_managed() != len(issues):  # one was deleted or moved away: look at all
-                stats.jira_mode = "full"
-                issues = self.jira.managed_issues()
-                stats.issues_read += len(issues)
-                self.cache.replace_issues(issues)
+            if self.jira.count_managed() != self.cache.issue_count():  # one was deleted or moved away: look at all
+                self._read_all_issues(stats)
         self.cache.put(JIRA_MARK, repr(began))
         self._jira_window = began
-        return issues
+
+    def _read_all_issues(self, stats: ReadStats) -> None:
+        stats.jira_mode = "full"
+        issues = self.jira.managed_issues()
+        stats.issues_read += len(issues)
+        self.cache.replace_issues(issues)
+        self.cache.stamp(JIRA_FULL_AT)
+        self._issues = issues
 
     def _notion_mark(self) -> datetime:
         """Where the next Notion window starts: the minute of Notion's clock now (it rounds edits down to it)."""

@@ -108,6 +108,14 @@ class Departed(_Plan):
     reason_ko: str
 
 
+class Carried(_Plan):
+    """Groups a plan does not list because nothing they depend on changed since a run found them unchanged."""
+
+    since: datetime = Field(description="when the run that found nothing to change planned")
+    groups: int = Field(description="unchanged groups left out of `groups`")
+    entries: int = Field(description="their entries")
+
+
 class Plan(_Plan):
     schema_version: str = SCHEMA_VERSION
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -123,9 +131,19 @@ class Plan(_Plan):
     departed: list[Departed] = Field(default_factory=list)
     reads: dict[str, Any] = Field(default_factory=dict, description="how the inputs were read: full or incremental")
     fingerprint: dict[str, str] = Field(default_factory=dict)
+    carried: Carried | None = None
 
     def count(self, action: Action) -> int:
-        return sum(1 for g in self.groups if g.action == action)
+        listed = sum(1 for g in self.groups if g.action == action)
+        return listed + (self.carried.groups if self.carried and action == "unchanged" else 0)
+
+    @property
+    def group_count(self) -> int:
+        return len(self.groups) + (self.carried.groups if self.carried else 0)
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(g.members) for g in self.groups) + (self.carried.entries if self.carried else 0)
 
     @property
     def writes(self) -> int:

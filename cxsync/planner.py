@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
@@ -42,12 +42,15 @@ def make_plan(
     read_links: LinkReader | None = None,
     memo: Store | None = None,
     counts: BlobStore | None = None,
+    looked_up: list[str] | None = None,
+    today: date | None = None,
 ) -> Plan:
     """`recreate_missing` allows creating a new issue for a group whose issue was deleted in Jira.
 
     `inputs` are what the incremental reader read (everything is read when None); `read_links` reads an
     issue's remote links (from the cache when it knows them); `memo` keeps the last grouping and
-    `counts` the n-gram counts of texts seen before (both only save time).
+    `counts` the n-gram counts of texts seen before (both only save time). Issues or labels searched
+    for in Jira beyond `inputs` (pinned or moved issues) are added to `looked_up`.
     """
     mapping = loaded.mapping
     inputs = inputs or read_all(notion, jira)
@@ -71,14 +74,16 @@ def make_plan(
 
     groups: list[GroupPlan] = []
     issue_of: dict[str, ActualIssue] = {}
-    today = datetime.now(UTC).date()
+    today = today or datetime.now(UTC).date()
     known_keys = {issue.key for issue in managed}
+    looked_up = looked_up if looked_up is not None else []
     for group in grouped.groups:
         desired = build_desired(group, mapping, today)
-        actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira)
+        actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira, looked_up)
         notes = list(duplicates.get(group.id, []))
         lost = sorted({e.jira_key for e in group.members if e.jira_key} - known_keys) if actual is None else []
         if lost:
+            looked_up.append(desired.label)
             actual = _find_moved(desired.label, lost, jira, notes)
         if actual is not None:
             issue_of[group.id] = actual
@@ -153,10 +158,16 @@ def _find_moved(label: str, lost: list[str], jira: JiraTracker, notes: list[str]
     return None
 
 
-def _pinned_issue(key: str | None, managed: Sequence[ActualIssue], jira: JiraTracker) -> ActualIssue | None:
+def _pinned_issue(
+    key: str | None, managed: Sequence[ActualIssue], jira: JiraTracker, looked_up: list[str]
+) -> ActualIssue | None:
     if key is None:
         return None
-    return next((i for i in managed if i.key == key), None) or jira.get(key)
+    found = next((i for i in managed if i.key == key), None)
+    if found is None:
+        looked_up.append(key)
+        found = jira.get(key)
+    return found
 
 
 def _writebacks(

@@ -6,9 +6,10 @@ import logging
 import os
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from cxsync import converged
 from cxsync.adapters.counting import ApiCounter
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
@@ -19,7 +20,7 @@ from cxsync.cache import SyncCache, mapping_fingerprint, private_copy
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
 from cxsync.errors import BusyError, CxsyncError
 from cxsync.grouping.countcache import FileBlobStore
-from cxsync.incremental import IncrementalReader
+from cxsync.incremental import IncrementalReader, Inputs
 from cxsync.journal import Journal, state_dir
 from cxsync.lock import run_lock
 from cxsync.notify import Notice, notices
@@ -38,6 +39,7 @@ class Session:
     progress: Progress | None = None
     full: bool = False  # read everything instead of what changed since the last run
     private_cache: bool = False  # read through a copy of the cache, leaving a running sync's watermarks alone
+    recreate_missing: bool = False  # the last plan's: a deleted issue's group gets a new one
     _reader: IncrementalReader | None = None
 
     def __post_init__(self) -> None:
@@ -76,20 +78,69 @@ class Session:
         notion_credentials(os.environ)
         jira_credentials(os.environ)
 
-    def plan(self, *, recreate_missing: bool = False) -> Plan:
+    def plan(self, *, recreate_missing: bool = False, carry_unchanged: bool = False) -> Plan:
+        """Read what changed and plan. With `carry_unchanged`, when nothing a plan reads has changed since
+        a run that found nothing to do, that run's plan is returned without its unchanged groups (see
+        `cxsync.converged`): a scheduled no-op then costs its reads only."""
         self.check_credentials()
+        self.recreate_missing = recreate_missing
         with phase(self.progress, "read"):
             reader = self.reader
-            return make_plan(
-                self.loaded,
-                self.notion,
-                self.jira,
-                recreate_missing=recreate_missing,
-                inputs=reader.read(),
-                read_links=reader.read_links,
-                memo=reader.cache,
-                counts=FileBlobStore(state_dir() / f"{self.loaded.name}.grouping"),
-            )
+            reader.refresh()
+            today = datetime.now(UTC).date()
+            if carry_unchanged:
+                carried = converged.recall(reader.cache, self._converged_key(today), reader.stats)
+                if carried is not None:
+                    return carried
+            return self._make_plan(reader.load(), today)
+
+    def confirm_converged(self) -> bool:
+        """After a run that wrote and settled: plan once more from what the cache read back (no new reads).
+
+        True when nothing is left to do; that plan is then kept, so the next runs carry it forward for
+        as long as nothing changes. False when writes remain (someone edited during the run, or search
+        had not caught up with the last writes): the next run plans in full.
+        """
+        try:
+            with phase(self.progress, "read"):
+                return not self._make_plan(self.reader.load(), datetime.now(UTC).date()).has_changes
+        except CxsyncError as problem:  # the writes are done; only the next run's shortcut is lost
+            logging.getLogger("cxsync").warning("could not confirm that the run converged: %s", problem.en)
+            return False
+
+    def _make_plan(self, inputs: Inputs, today: date) -> Plan:
+        reader = self.reader
+        looked_up: list[str] = []
+        plan = make_plan(
+            self.loaded,
+            self.notion,
+            self.jira,
+            recreate_missing=self.recreate_missing,
+            inputs=inputs,
+            read_links=reader.read_links,
+            memo=reader.cache,
+            counts=FileBlobStore(state_dir() / f"{self.loaded.name}.grouping"),
+            looked_up=looked_up,
+            today=today,
+        )
+        if looked_up:
+            converged.forget(reader.cache)
+        else:
+            converged.remember(reader.cache, self._converged_key(today), plan)
+        return plan
+
+    def _converged_key(self, today: date) -> str:
+        name = self.loaded.mapping.grouping.overrides_file
+        inputs = {
+            "mapping": self.loaded.mapping.model_dump(mode="json"),
+            "recreate_missing": self.recreate_missing,
+            "data_source": self.notion.schema().data_source_id,
+            "fields": self.jira.field_ids(),
+            "markup": self.jira.markup,
+        }
+        return converged.converged_key(
+            self.reader.cache, inputs, self.loaded.path.parent / name if name else None, today
+        )
 
     def _settle(self) -> None:
         """Move the watermarks past this run's writes; if that fails, the next run reads a wider window."""

@@ -85,6 +85,7 @@ class NotionSource:
         )
         self.pacer = Pacer(credentials.requests_per_second)
         self._schema: Schema | None = None
+        self.known_data_source: str | None = None  # found by an earlier run: spares the database lookup
 
     @staticmethod
     def _count(counter: ApiCounter) -> Callable[[httpx.Response], None]:
@@ -105,8 +106,12 @@ class NotionSource:
             self._schema = self._load_schema()
         return self._schema
 
+    def use_known_data_source(self, data_source_id: str | None) -> None:
+        """Take the data source an earlier run found for the database (None: look it up again)."""
+        self.known_data_source, self._schema = data_source_id, None
+
     def _load_schema(self) -> Schema:
-        data_source_id = self.settings.data_source_id
+        data_source_id = self.settings.data_source_id or self.known_data_source
         if data_source_id is None:
             database = self._call(
                 lambda: _json(self.client.databases.retrieve(database_id=str(self.settings.database_id)))

@@ -33,7 +33,7 @@ def cards(plan: Plan, lang: str) -> str:
         (counts["update"], "update"),
         (counts["unchanged"], "unchanged"),
         (counts.get("skipped_groups", 0), "skip"),
-        (len(plan.groups), "groups"),
+        (plan.group_count, "groups"),
         (sum(g.demand.requests for g in plan.groups), "requests"),
         (counts["writebacks"], "writebacks"),
     ]
@@ -147,7 +147,6 @@ def departed_list(plan: Plan, lang: str) -> str:
     if not plan.departed:
         return ""
     items = "".join(
-        f"<li>{href(d.url, d.page_id)} ({h(d.jira_key or '-')}): {h(why(d, lang))}</li>"
-        for d in plan.departed
+        f"<li>{href(d.url, d.page_id)} ({h(d.jira_key or '-')}): {h(why(d, lang))}</li>" for d in plan.departed
     )
     return f"<h2>{h(t(lang, 'departed'))}</h2><ul>{items}</ul>"

@@ -62,7 +62,7 @@ def render_markdown(plan: Plan, lang: str, *, verbose: bool = False, mode: Mode 
         lines += _details(view, shown, lang, verbose)
         if uses_same_text(shown):
             lines += [f"_\\#1 = {md(t(lang, 'reason.same_text.long'))}_", ""]
-    hidden = len(view.groups) - len(shown)
+    hidden = view.plan.group_count - len(shown)
     if hidden:
         lines += [f"_{md(t(lang, 'hidden_unchanged', n=hidden))}_", ""]
     lines += _skipped(plan, lang)

@@ -115,7 +115,7 @@ def _group_cell(view: PlanView, row: GroupView, lang: str, verbose: bool) -> Tex
 def _print_hidden(console: Console, lang: str, view: PlanView, shown: list[GroupView], limit: int | None) -> None:
     if limit is not None and len(shown) > limit:
         console.print(Text(t(lang, "more_groups", n=len(shown) - limit), style="dim"))
-    unchanged = len(view.groups) - len(shown)
+    unchanged = view.plan.group_count - len(shown)
     if unchanged:
         console.print(Text(t(lang, "hidden_unchanged", n=unchanged), style="dim"))
 
