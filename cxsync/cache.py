@@ -143,6 +143,12 @@ class SyncCache:
         rows = self.db.execute("select body from issues order by cast(id as integer), id")
         return [ActualIssue.model_validate_json(body) for (body,) in rows]
 
+    def issue_ids(self, keys: Iterable[str]) -> list[str]:
+        """The ids of the cached issues with these keys (ids in Jira's order)."""
+        wanted = set(keys)
+        rows = self.db.execute("select id, json_extract(body, '$.key') from issues order by cast(id as integer), id")
+        return [issue_id for issue_id, key in rows if key in wanted]
+
     def issue_count(self) -> int:
         return int(self.db.execute("select count(*) from issues").fetchone()[0])
 

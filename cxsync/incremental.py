@@ -74,6 +74,7 @@ class IncrementalReader:
         self._jira_window: float | None = None
         self.last_jira_write: float | None = None  # CLOCK.monotonic() of the latest Jira write
         self.wrote_notion = False
+        self.written: dict[str, float] = {}  # issue key → CLOCK.monotonic() of cxsync's latest write to it
         self.stats = ReadStats()
         self.departed: list[Departed] = []
         self._pages: tuple[list[VocEntry], list[SkippedEntry]] | None = None  # a full read, until loaded
@@ -229,6 +230,8 @@ class IncrementalReader:
             if "HTTP 404" in detail and kind in ("update", "link", "unlink", "record"):
                 self.cache.drop(JIRA_FULL_AT)  # an issue cxsync knew is gone: rescan Jira next time
             return
+        if kind in ("create", "update", "link", "unlink", "record"):
+            self.written[target] = CLOCK.monotonic()
         if kind == "create":
             self.cache.know_links(target, {})
         elif kind == "link":
@@ -241,8 +244,9 @@ class IncrementalReader:
     def settle(self) -> None:
         """Re-read this run's windows so the watermarks pass cxsync's own writes.
 
-        Jira's search may not show the last few seconds of writes yet; it need not wait for them: the
-        next Jira window starts a search lag and a minute before this re-read, so it reads them again.
+        Jira's search may not show the last few seconds of writes yet. The issues written that lately are
+        read back reconciled (Cloud), so the cache holds what the run left; the next Jira window also
+        starts a search lag and a minute before this re-read, so it reads them again in any case.
         """
         if self.wrote_notion and self._notion_window is not None:
             began = self._notion_mark()
@@ -251,7 +255,16 @@ class IncrementalReader:
         if self.last_jira_write is not None and self._jira_window is not None:
             mark = self._jira_mark(fresh=True)  # the Notion writes since the last Jira answer may have taken hours
             self.cache.upsert_issues(self.jira.iter_managed_issues(updated_since=self._jira_window))
+            self.cache.upsert_issues(self.jira.read_back(self._lately_written()))
             self.cache.put(JIRA_MARK, repr(mark))
+
+    def _lately_written(self) -> list[str]:
+        """Ids of the issues written within a search lag of now, which the window's search may show as
+        they were (or, if just created, not at all)."""
+        horizon = CLOCK.monotonic() - search_lag_seconds() - 1
+        keys = {key for key, at in self.written.items() if at >= horizon}
+        created = {self.jira.created[key] for key in keys if key in self.jira.created}
+        return sorted(set(self.cache.issue_ids(keys)) | created, key=int)
 
 
 def _minute(moment: datetime) -> datetime:

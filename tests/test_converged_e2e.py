@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -179,3 +180,18 @@ def test_a_data_source_remembered_wrongly_is_looked_up_again(world: World) -> No
     assert "No changes" in _sync_text(world)
     with sqlite3.connect(cache) as db:
         assert db.execute(query).fetchone() == (found,)
+
+
+def test_issues_written_within_the_search_lag_are_read_back_so_the_run_converges(world: World) -> None:
+    world.boxes.jira.search_lag_seconds = 1.0  # search shows each issue as it was a second ago
+    world.monkeypatch.setenv("CXSYNC_JIRA_SEARCH_LAG", "1")
+    _sync_text(world)  # its last Jira writes are creates and records, moments before the settle's search
+    time.sleep(1.1)  # runs are far apart; here only the settle of each run is inside the lag
+    _sync_text(world)
+    assert _last_inputs(world)["carried"] is not None, "the created issues were read back as they are"
+    page = next(p for p in all_pages(world.notion()) if p["properties"]["니즈 태그"]["select"])
+    world.boxes.notion.edit_page(page["id"], {"ARR": 987_654_321})
+    assert "1 to update" in _sync_text(world)  # its last write is an issue edit
+    time.sleep(1.1)
+    _sync_text(world)
+    assert _last_inputs(world)["carried"] is not None, "the edited issue was read back as it is"

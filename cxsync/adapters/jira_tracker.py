@@ -35,6 +35,7 @@ RETRY_STATUSES = {409, 429, 500, 502, 503, 504}  # only idempotent calls go thro
 MAX_ATTEMPTS = 8
 MAX_DELAY = 60.0
 SEARCH_PAGE = 100
+RECONCILE_IDS = 50  # ids a search may reconcile
 TASK_POLL_SECONDS = 1.0
 TASK_WAIT_SECONDS = 120.0  # how long a bulk property task may run before cxsync stops waiting
 
@@ -67,6 +68,7 @@ class JiraTracker:
         self.server_time: float | None = None  # epoch seconds, from the Date header of the latest answer
         self.jira = self._connect(credentials)
         self._field_ids: dict[str, str] | None = None
+        self.created: dict[str, str] = {}  # key → id of the issues this run created
 
     @property
     def markup(self) -> Literal["adf", "wiki"]:
@@ -111,6 +113,16 @@ class JiraTracker:
         if reconcile and self.flavor == "cloud":  # one page, consistent for the just-created ids
             return [self._to_actual(i) for i in self._search_page(jql, None, 0, reconcile).get("issues") or []]
         return list(self.iter_search(jql))
+
+    def read_back(self, ids: Sequence[str]) -> Iterator[ActualIssue]:
+        """Issues just written, as they are now: Cloud's search may lag behind writes, so the ids are
+        reconciled (50 per search, Jira's limit). Data Center's search has no such lag to reconcile."""
+        if self.flavor != "cloud":
+            return
+        for start in range(0, len(ids), RECONCILE_IDS):
+            chunk = [int(i) for i in ids[start : start + RECONCILE_IDS]]
+            jql = f"{self._managed_jql()} AND id in ({', '.join(map(str, chunk))})"
+            yield from (self._to_actual(raw) for raw in self._search_page(jql, None, 0, chunk).get("issues") or [])
 
     def iter_search(self, jql: str) -> Iterator[ActualIssue]:
         """Every issue the query finds, page by page: only one page of raw JSON is held at a time."""
@@ -248,6 +260,7 @@ class JiraTracker:
         except (requests.ConnectionError, requests.Timeout) as error:
             raise AmbiguousCreate(*_ambiguous(type(error).__name__)) from None
         created = response.json()
+        self.created[str(created["key"])] = str(created["id"])
         return str(created["id"]), str(created["key"])
 
     def update(self, key: str, fields: dict[str, Any], add_labels: list[str], record: SyncRecord | None = None) -> None:
