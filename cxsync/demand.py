@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,11 +27,15 @@ class Demand(BaseModel):
     channels: dict[str, int]
 
 
+# Names repeat across a database (one customer asks many times), and normalising is the slow part.
+_name_key = lru_cache(maxsize=1 << 16)(normalize)
+
+
 def _account(entry: VocEntry) -> str | None:
     """Whose revenue an entry carries: its company, else its customer."""
     for name in (entry.company, entry.customer):
-        if name and normalize(name):
-            return normalize(name)
+        if name and _name_key(name):
+            return _name_key(name)
     return None
 
 
@@ -46,8 +51,8 @@ def compute_demand(entries: Iterable[VocEntry], today: date | None = None) -> De
     the figure CX last recorded for that account.
     """
     entries = list(entries)
-    customers = {normalize(e.customer) for e in entries if e.customer and normalize(e.customer)}
-    companies = {normalize(e.company) for e in entries if e.company and normalize(e.company)}
+    customers = {_name_key(e.customer) for e in entries if e.customer and _name_key(e.customer)}
+    companies = {_name_key(e.company) for e in entries if e.company and _name_key(e.company)}
     latest: dict[tuple[str, str], tuple[object, Decimal]] = {}
     for entry in entries:
         account = _account(entry)

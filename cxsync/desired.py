@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from cxsync.config import Mapping
@@ -39,10 +40,15 @@ class DesiredIssue:
         return self.labels[1]
 
     def block_sha(self) -> str:
-        return sha(repr(self.blocks))
+        return self._shas[0]
 
     def links_sha(self) -> str:
-        return sha(json.dumps([link.model_dump() for link in self.links], ensure_ascii=False))
+        return self._shas[1]
+
+    @cached_property
+    def _shas(self) -> tuple[str, str]:  # each is asked for twice per group, and repr of the blocks is slow
+        links = json.dumps([link.model_dump() for link in self.links], ensure_ascii=False)
+        return sha(repr(self.blocks)), sha(links)
 
 
 def sha(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # the lookbehind starts a match only at the start of a run; without it a long run of letters
@@ -24,8 +25,15 @@ def redact_pii(text: str) -> str:
 
 def make_redactor(enabled: bool = True, extra_patterns: Sequence[str] = ()) -> Callable[[str], str]:
     """The redaction a mapping asks for: the built-in patterns (unless disabled) plus its own."""
+    return _redactor(enabled, tuple(extra_patterns))
+
+
+@lru_cache(maxsize=16)
+def _redactor(enabled: bool, extra_patterns: tuple[str, ...]) -> Callable[[str], str]:
+    """One redactor per setting; it remembers recent texts, as a group's issue quotes each text several times."""
     extra = [re.compile(p) for p in extra_patterns]
 
+    @lru_cache(maxsize=4096)
     def redact(text: str) -> str:
         if enabled:
             text = redact_pii(text)
