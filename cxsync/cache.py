@@ -32,12 +32,13 @@ create table if not exists meta (name text primary key, value text not null);
 create table if not exists pages (page_id text primary key, kind text not null, body text not null);
 create table if not exists issues (id text primary key, body text not null);
 create table if not exists link_sets (issue_key text primary key);
+create table if not exists group_plans (group_id text primary key, key text not null, plan text not null);
 create table if not exists links (
   issue_key text not null, global_id text not null, url text not null, title text not null,
   primary key (issue_key, global_id)
 );
 """
-_TABLES = ("meta", "pages", "issues", "link_sets", "links")
+_TABLES = ("meta", "pages", "issues", "link_sets", "links", "group_plans")
 GENERATION = "generation"
 # An upsert that leaves an identical row alone, so that SQLite counts no change for it.
 _UPSERT_PAGE = (
@@ -186,6 +187,21 @@ class SyncCache:
     def unlinked(self, key: str, global_id: str) -> None:
         with self._changing():
             self.db.execute("delete from links where issue_key = ? and global_id = ?", (key, global_id))
+
+    # -- group plans found unchanged (cxsync.group_memo) ----------------------------------------------
+    def group_plan_keys(self) -> dict[str, str]:
+        return dict(self.db.execute("select group_id, key from group_plans"))
+
+    def group_plan(self, group_id: str) -> str | None:
+        row = self.db.execute("select plan from group_plans where group_id = ?", (group_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def keep_group_plans(self, rows: Iterable[tuple[str, str, str]], live: set[str]) -> None:
+        """Store these plans and forget those of groups that no longer exist (not a change of data)."""
+        with self.db:
+            self.db.executemany("insert or replace into group_plans values (?, ?, ?)", rows)
+            gone = [(gid,) for (gid,) in self.db.execute("select group_id from group_plans") if gid not in live]
+            self.db.executemany("delete from group_plans where group_id = ?", gone)
 
 
 def _page_row(item: VocEntry | SkippedEntry) -> tuple[str, str, str]:

@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.config import LoadedMapping
-from cxsync.desired import build_desired, sha
+from cxsync.desired import build_desired, group_label, sha
 from cxsync.diff import LinkReader, plan_create, plan_skip, plan_update
 from cxsync.drift import find_drift
+from cxsync.group_memo import PlanStore, UnchangedGroups
 from cxsync.grouping.countcache import BlobStore
 from cxsync.grouping.memo import Store, memoized
 from cxsync.grouping.methods import build_grouper
@@ -44,12 +45,14 @@ def make_plan(
     counts: BlobStore | None = None,
     looked_up: list[str] | None = None,
     today: date | None = None,
+    plans: PlanStore | None = None,
 ) -> Plan:
     """`recreate_missing` allows creating a new issue for a group whose issue was deleted in Jira.
 
     `inputs` are what the incremental reader read (everything is read when None); `read_links` reads an
     issue's remote links (from the cache when it knows them); `memo` keeps the last grouping and
-    `counts` the n-gram counts of texts seen before (both only save time). Issues or labels searched
+    `counts` the n-gram counts of texts seen before and `plans` the plans of groups found unchanged (all
+    three only save time). Issues or labels searched
     for in Jira beyond `inputs` (pinned or moved issues) are added to `looked_up`.
     """
     mapping = loaded.mapping
@@ -77,26 +80,33 @@ def make_plan(
     today = today or datetime.now(UTC).date()
     known_keys = {issue.key for issue in managed}
     looked_up = looked_up if looked_up is not None else []
+    context = {"mapping": mapping.model_dump(mode="json"), "fields": field_ids, "markup": jira.markup}
+    unchanged = UnchangedGroups(plans, context, today)
     for group in grouped.groups:
-        desired = build_desired(group, mapping, today)
         actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira, looked_up)
         notes = list(duplicates.get(group.id, []))
         lost = sorted({e.jira_key for e in group.members if e.jira_key} - known_keys) if actual is None else []
         if lost:
-            looked_up.append(desired.label)
-            actual = _find_moved(desired.label, lost, jira, notes)
+            label = group_label(mapping.jira.label_prefix, group.id)
+            looked_up.append(label)
+            actual = _find_moved(label, lost, jira, notes)
         if actual is not None:
             issue_of[group.id] = actual
-            plan = plan_update(desired, actual, mapping, field_ids, jira.markup, links)
+            key = unchanged.key(group, actual)
+            plan = unchanged.recall(group.id, key) or plan_update(
+                build_desired(group, mapping, today), actual, mapping, field_ids, jira.markup, links
+            )
+            unchanged.keep(key, plan)
         elif lost and not recreate_missing:
             plan = plan_skip(
-                desired,
+                build_desired(group, mapping, today),
                 f"its issue {', '.join(lost)} was deleted in Jira; rerun with --recreate-missing to create a new one",
             )
         else:
-            plan = plan_create(desired, mapping, field_ids, jira.markup)
+            plan = plan_create(build_desired(group, mapping, today), mapping, field_ids, jira.markup)
         plan.notes.extend(notes)
         groups.append(plan)
+    unchanged.save({g.group_id for g in groups})
     groups.sort(key=lambda g: (-g.demand.requests, -g.demand.customers, g.group_id))
 
     live = {g.group_id for g in groups}

@@ -122,6 +122,7 @@ class Session:
             counts=FileBlobStore(state_dir() / f"{self.loaded.name}.grouping"),
             looked_up=looked_up,
             today=today,
+            plans=reader.cache,
         )
         if looked_up:
             converged.forget(reader.cache)

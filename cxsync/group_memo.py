@@ -1,0 +1,67 @@
+"""Reuse a group's plan while nothing it is computed from has changed, and it had nothing to do.
+
+Rendering a group's issue and diffing it against Jira is most of a plan's time, yet on a scheduled
+run nearly every group is unchanged. A group's plan is a pure function of its members (every field),
+their memberships, the group's id, tag and pinned key, its issue as Jira has it, the mapping, the
+Jira fields, the markup and the day. The plans that came out "unchanged" are kept under a key over
+exactly those; a later run with the same key reuses the plan instead of computing it.
+
+Remote links are not in the key: an unchanged plan's sync record vouched for them, so computing the
+plan again would not have read them either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Protocol
+
+from cxsync import __version__
+from cxsync.models import ActualIssue, Group
+from cxsync.plan import GroupPlan
+
+
+class PlanStore(Protocol):
+    def group_plan_keys(self) -> dict[str, str]: ...
+
+    def group_plan(self, group_id: str) -> str | None: ...
+
+    def keep_group_plans(self, rows: Iterable[tuple[str, str, str]], live: set[str]) -> None: ...
+
+
+class UnchangedGroups:
+    def __init__(self, store: PlanStore | None, context: dict[str, Any], today: date) -> None:
+        self.store = store
+        head = json.dumps([__version__, context, today.isoformat()], sort_keys=True, ensure_ascii=False, default=str)
+        self.head = hashlib.blake2b(head.encode("utf-8"), digest_size=16).digest()
+        self.known = store.group_plan_keys() if store is not None else {}
+        self.fresh: list[tuple[str, str, str]] = []
+
+    def key(self, group: Group, actual: ActualIssue) -> str:
+        digest = hashlib.blake2b(self.head, digest_size=20)
+        digest.update(json.dumps([group.id, group.need_tag, group.pinned_key], ensure_ascii=False).encode("utf-8"))
+        for entry in group.members:
+            digest.update(entry.model_dump_json(exclude={"last_edited_time"}).encode("utf-8"))
+        for why in group.memberships:
+            digest.update(why.model_dump_json().encode("utf-8"))
+        digest.update(actual.model_dump_json(exclude={"description_json"}).encode("utf-8"))
+        digest.update(actual.description_json)
+        return digest.hexdigest()
+
+    def recall(self, group_id: str, key: str) -> GroupPlan | None:
+        if self.store is None or self.known.get(group_id) != key:
+            return None
+        text = self.store.group_plan(group_id)
+        return GroupPlan.model_validate_json(text) if text is not None else None
+
+    def keep(self, key: str, plan: GroupPlan) -> None:
+        """Remember `plan` if it has nothing to do (call with the plan before notes are added to it)."""
+        if self.store is not None and plan.action == "unchanged" and self.known.get(plan.group_id) != key:
+            self.fresh.append((plan.group_id, key, plan.model_dump_json()))
+
+    def save(self, live: set[str]) -> None:
+        if self.store is not None:
+            self.store.keep_group_plans(self.fresh, live)
+            self.fresh = []
