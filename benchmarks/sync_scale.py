@@ -302,6 +302,7 @@ def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection,
             summary["converged"] = session.confirm_converged()
     if profiler and profile:
         profiler.disable()
+        profile.parent.mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(str(profile))
     pipe.send(
         {

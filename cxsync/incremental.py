@@ -208,9 +208,9 @@ class IncrementalReader:
         """Where the next Notion window starts: the minute of Notion's clock now (it rounds edits down to it)."""
         return _minute(self.notion.server_time or datetime.now(UTC))
 
-    def _jira_mark(self, *, fresh: bool = False) -> float:
+    def _jira_mark(self) -> float:
         """Where the next Jira window starts: a search lag and a minute before Jira's clock now."""
-        return self.jira.now(fresh=fresh) - search_lag_seconds() - 60
+        return self.jira.now() - search_lag_seconds() - 60
 
     # -- links ---------------------------------------------------------------------------------------
     def read_links(self, key: str) -> dict[str, dict[str, Any]]:
@@ -253,7 +253,7 @@ class IncrementalReader:
             self._apply_edits(self._notion_window)
             self.cache.put(NOTION_MARK, began.isoformat())
         if self.last_jira_write is not None and self._jira_window is not None:
-            mark = self._jira_mark(fresh=True)  # the Notion writes since the last Jira answer may have taken hours
+            mark = self._jira_mark()
             self.cache.upsert_issues(self.jira.iter_managed_issues(updated_since=self._jira_window))
             self.cache.upsert_issues(self.jira.read_back(self._lately_written()))
             self.cache.put(JIRA_MARK, repr(mark))

@@ -66,6 +66,7 @@ class JiraTracker:
         self.flavor: Literal["cloud", "datacenter"] = credentials.flavor
         self._counter = counter
         self.server_time: float | None = None  # epoch seconds, from the Date header of the latest answer
+        self._answered_at = 0.0  # CLOCK.monotonic() when that answer came
         self.jira = self._connect(credentials)
         self._field_ids: dict[str, str] | None = None
         self.created: dict[str, str] = {}  # key → id of the issues this run created
@@ -97,6 +98,7 @@ class JiraTracker:
         if stamp:
             with contextlib.suppress(TypeError, ValueError):
                 self.server_time = parsedate_to_datetime(stamp).timestamp()
+                self._answered_at = CLOCK.monotonic()
 
     # -- reading ------------------------------------------------------------------------------------
     def field_ids(self) -> dict[str, str]:
@@ -189,14 +191,15 @@ class JiraTracker:
             window = f' AND updated >= "-{minutes}m"'
         return self.iter_search(f"{self._managed_jql()}{window} ORDER BY created ASC")
 
-    def now(self, *, fresh: bool = False) -> float:
-        """The server's time as of its latest answer; `fresh` (or no answer yet) asks serverInfo."""
-        if fresh or self.server_time is None:
+    def now(self) -> float:
+        """Jira's clock now: its latest answer's time plus the time since then (asks serverInfo if none)."""
+        if self.server_time is None:
             info = self._call(self.jira.server_info)
             self.server_time = _epoch(info.get("serverTime")) or self.server_time
+            self._answered_at = CLOCK.monotonic()
         if self.server_time is None:
             raise RemoteError("Jira did not say what time it is.", "Jira가 서버 시각을 알려주지 않았습니다.")
-        return self.server_time
+        return self.server_time + (CLOCK.monotonic() - self._answered_at)
 
     def find_by_label(self, label: str, reconcile: list[int] | None = None) -> list[ActualIssue]:
         return self.search(f'labels = "{label}" ORDER BY created ASC', reconcile)
