@@ -14,13 +14,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, Protocol
 
 from cxsync import __version__
-from cxsync.models import ActualIssue, Group
+from cxsync.models import ActualIssue, Group, VocEntry
 from cxsync.plan import GroupPlan
+
+
+def entry_digests(entries: Iterable[VocEntry]) -> list[tuple[str, bytes]]:
+    """(page id, digest) of every entry: all it holds except when it was last edited, which no plan reads."""
+    return [
+        (
+            e.page_id,
+            hashlib.blake2b(e.model_dump_json(exclude={"last_edited_time"}).encode("utf-8"), digest_size=16).digest(),
+        )
+        for e in entries
+    ]
+
+
+def issue_digest(issue: ActualIssue) -> bytes:
+    """A digest of everything an issue holds (its description as the packed bytes, never unpacked)."""
+    digest = hashlib.blake2b(issue.model_dump_json(exclude={"description_json"}).encode("utf-8"), digest_size=16)
+    digest.update(issue.description_json)
+    return digest.digest()
 
 
 class PlanStore(Protocol):
@@ -39,15 +57,15 @@ class UnchangedGroups:
         self.known = store.group_plan_keys() if store is not None else {}
         self.fresh: list[tuple[str, str, str]] = []
 
-    def key(self, group: Group, actual: ActualIssue) -> str:
+    def key(self, group: Group, actual: ActualIssue, entries: Mapping[str, bytes]) -> str:
+        """`entries`: the `entry_digests` of the plan's entries."""
         digest = hashlib.blake2b(self.head, digest_size=20)
         digest.update(json.dumps([group.id, group.need_tag, group.pinned_key], ensure_ascii=False).encode("utf-8"))
         for entry in group.members:
-            digest.update(entry.model_dump_json(exclude={"last_edited_time"}).encode("utf-8"))
+            digest.update(entries[entry.page_id])
         for why in group.memberships:
             digest.update(why.model_dump_json().encode("utf-8"))
-        digest.update(actual.model_dump_json(exclude={"description_json"}).encode("utf-8"))
-        digest.update(actual.description_json)
+        digest.update(issue_digest(actual))
         return digest.hexdigest()
 
     def recall(self, group_id: str, key: str) -> GroupPlan | None:

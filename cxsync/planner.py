@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from cxsync.adapters.jira_tracker import JiraTracker
 from cxsync.adapters.notion_source import NotionSource
 from cxsync.config import LoadedMapping
-from cxsync.desired import build_desired, group_label, sha
+from cxsync.desired import build_desired, group_label
 from cxsync.diff import LinkReader, plan_create, plan_skip, plan_update
 from cxsync.drift import find_drift
-from cxsync.group_memo import PlanStore, UnchangedGroups
+from cxsync.group_memo import PlanStore, UnchangedGroups, entry_digests, issue_digest
 from cxsync.grouping.countcache import BlobStore
 from cxsync.grouping.memo import Store, memoized
 from cxsync.grouping.methods import build_grouper
@@ -23,8 +21,6 @@ from cxsync.grouping.overrides import group_with_overrides
 from cxsync.incremental import Inputs
 from cxsync.models import ActualIssue, Group, VocEntry
 from cxsync.plan import GroupPlan, Orphan, Plan, WriteBackPlan
-
-_PLAIN_ID = re.compile(r"[0-9A-Za-z_-]+")
 
 
 def read_all(notion: NotionSource, jira: JiraTracker) -> Inputs:
@@ -82,6 +78,8 @@ def make_plan(
     looked_up = looked_up if looked_up is not None else []
     context = {"mapping": mapping.model_dump(mode="json"), "fields": field_ids, "markup": jira.markup}
     unchanged = UnchangedGroups(plans, context, today)
+    digests = entry_digests(entries)
+    digest_of = dict(digests)
     for group in grouped.groups:
         actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira, looked_up)
         notes = list(duplicates.get(group.id, []))
@@ -92,7 +90,7 @@ def make_plan(
             actual = _find_moved(label, lost, jira, notes)
         if actual is not None:
             issue_of[group.id] = actual
-            key = unchanged.key(group, actual)
+            key = unchanged.key(group, actual, digest_of)
             plan = unchanged.recall(group.id, key) or plan_update(
                 build_desired(group, mapping, today), actual, mapping, field_ids, jira.markup, links
             )
@@ -129,7 +127,10 @@ def make_plan(
         ),
         departed=inputs.departed,
         reads=inputs.stats.as_dict(),
-        fingerprint={"notion": _fingerprint_entries(entries), "jira": _fingerprint_issues(managed)},
+        fingerprint={
+            "notion": _fingerprint(sorted(digests)),
+            "jira": _fingerprint(sorted((i.id, issue_digest(i)) for i in managed)),
+        },
     )
 
 
@@ -229,30 +230,9 @@ def _writeback(
     )
 
 
-def _fingerprint_entries(entries: Sequence[VocEntry]) -> str:
-    """`sha` of the entries' JSON (without the edit time) sorted, one a line, hashed a row at a time.
-
-    Every row opens with `{"page_id":"<id>",`, so for distinct plain ids (letters, digits, `-`, `_`, all
-    above `"`) sorting by id sorts the rows, and no list of 100,000 JSON texts is ever held.
-    """
-    ids = [e.page_id for e in entries]
-    if len(set(ids)) != len(ids) or not all(_PLAIN_ID.fullmatch(i) for i in ids):
-        rows = sorted(e.model_dump_json(exclude={"last_edited_time"}) for e in entries)
-        return sha("\n".join(rows))
+def _fingerprint(rows: Sequence[tuple[str, bytes]]) -> str:
+    """What a saved plan was made from, to refuse applying it to other data: a hash of (id, digest) rows."""
     digest = hashlib.sha256()
-    for n, entry in enumerate(sorted(entries, key=lambda e: e.page_id)):
-        digest.update((("\n" if n else "") + entry.model_dump_json(exclude={"last_edited_time"})).encode("utf-8"))
-    return digest.hexdigest()[:16]
-
-
-def _fingerprint_issues(issues: Sequence[ActualIssue]) -> str:
-    """`sha` of the issues' JSON sorted, one a line. The rows are kept as UTF-8 (which sorts as the text
-    does) and hashed one at a time: as text, joined and encoded, they took three copies of every
-    description."""
-    rows = sorted(
-        json.dumps(i.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode("utf-8") for i in issues
-    )
-    digest = hashlib.sha256()
-    for n, row in enumerate(rows):
-        digest.update(b"\n" + row if n else row)
+    for name, row in rows:
+        digest.update(name.encode("utf-8") + b"\0" + row)
     return digest.hexdigest()[:16]

@@ -14,7 +14,7 @@ from e2e import World, all_pages, open_world
 from small_seed import small_seed
 
 from cxsync.document import pack_json
-from cxsync.group_memo import UnchangedGroups
+from cxsync.group_memo import UnchangedGroups, entry_digests
 from cxsync.models import ActualIssue, Group, Membership
 
 
@@ -70,25 +70,26 @@ def _group(*members: Any, reason: str = "similar") -> Group:
     return Group(id="g000000000001", need_tag="tag", pinned_key=None, members=tuple(members), memberships=why)
 
 
+def _key(group: Group, issue: ActualIssue, day: date = date(2026, 11, 30), fields: Any = None) -> str:
+    memo = UnchangedGroups(None, {"fields": fields or {}}, day)
+    return memo.key(group, issue, dict(entry_digests(group.members)))
+
+
 def test_the_key_covers_every_member_field_the_memberships_the_issue_and_the_day() -> None:
-    memo = UnchangedGroups(None, {"fields": {}}, date(2026, 11, 30))
     entry = make_entry(1)
-    key = memo.key(_group(entry), _issue())
-    assert key == UnchangedGroups(None, {"fields": {}}, date(2026, 11, 30)).key(_group(entry), _issue())
+    key = _key(_group(entry), _issue())
+    assert key == _key(_group(make_entry(1)), _issue())
+    paragraph = pack_json({"type": "doc", "content": [{"type": "paragraph"}]})
     changed = [
-        memo.key(_group(make_entry(1, revenue=5)), _issue()),
-        memo.key(_group(make_entry(1, channel="email")), _issue()),
-        memo.key(_group(entry, make_entry(2)), _issue()),
-        memo.key(_group(entry, reason="pinned by override"), _issue()),
-        memo.key(
-            _group(entry), _issue(description_json=pack_json({"type": "doc", "content": [{"type": "paragraph"}]}))
-        ),
-        memo.key(_group(entry), _issue(priority="High")),
-        UnchangedGroups(None, {"fields": {}}, date(2026, 12, 1)).key(_group(entry), _issue()),
-        UnchangedGroups(None, {"fields": {"requests": "customfield_1"}}, date(2026, 11, 30)).key(
-            _group(entry), _issue()
-        ),
+        _key(_group(make_entry(1, revenue=5)), _issue()),
+        _key(_group(make_entry(1, channel="email")), _issue()),
+        _key(_group(entry, make_entry(2)), _issue()),
+        _key(_group(entry, reason="pinned by override"), _issue()),
+        _key(_group(entry), _issue(description_json=paragraph)),
+        _key(_group(entry), _issue(priority="High")),
+        _key(_group(entry), _issue(), day=date(2026, 12, 1)),
+        _key(_group(entry), _issue(), fields={"requests": "customfield_1"}),
     ]
     assert key not in changed and len(set(changed)) == len(changed)
     edited_later = make_entry(1, last_edited_time=make_entry(9).last_edited_time)
-    assert memo.key(_group(edited_later), _issue()) == key, "when a page was last edited does not change its plan"
+    assert _key(_group(edited_later), _issue()) == key, "when a page was last edited does not change its plan"
