@@ -20,6 +20,20 @@ MAPPING = str(ROOT / "mappings" / "example.yaml")
 MAPPING_EN = str(ROOT / "mappings" / "example-en.yaml")
 
 
+def mapping_with_overrides(tmp_path: Path) -> tuple[str, Path]:
+    """The example mapping with an (empty) overrides file next to it: (mapping path, overrides path)."""
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text("{}\n", encoding="utf-8")
+    text = (
+        Path(MAPPING)
+        .read_text(encoding="utf-8")
+        .replace("grouping:\n  scope: need_tag", f"grouping:\n  scope: need_tag\n  overrides_file: {overrides}")
+    )
+    mapping = tmp_path / "voc.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    return str(mapping), overrides
+
+
 @dataclass
 class World:
     boxes: Sandboxes

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e import MAPPING, World, all_pages, open_world
+from e2e import MAPPING, World, all_pages, mapping_with_overrides, open_world
 from small_seed import small_seed
 
 from cxsync.cache import SyncCache
@@ -25,19 +25,6 @@ PAGE = "5e11a11a-0000-4000-8000-{:012d}"
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
     yield from open_world(monkeypatch, tmp_path, seed=small_seed())
-
-
-def _mapping_with_overrides(tmp_path: Path) -> tuple[str, Path]:
-    overrides = tmp_path / "overrides.yaml"
-    overrides.write_text("{}\n", encoding="utf-8")
-    text = (
-        Path(MAPPING)
-        .read_text(encoding="utf-8")
-        .replace("grouping:\n  scope: need_tag", f"grouping:\n  scope: need_tag\n  overrides_file: {overrides}")
-    )
-    mapping = tmp_path / "voc.yaml"
-    mapping.write_text(text, encoding="utf-8")
-    return str(mapping), overrides
 
 
 def _sync_text(world: World, mapping: str = MAPPING) -> str:
@@ -98,7 +85,7 @@ def test_a_notion_edit_ends_the_carry_and_reaches_jira(world: World) -> None:
 
 
 def test_a_changed_overrides_file_ends_the_carry(world: World, tmp_path: Path) -> None:
-    mapping, overrides = _mapping_with_overrides(tmp_path)
+    mapping, overrides = mapping_with_overrides(tmp_path)
     _sync_text(world, mapping)
     _sync_text(world, mapping)
     assert _last_inputs(world)["carried"] is not None

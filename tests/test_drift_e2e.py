@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e import MAPPING, World, open_world
+from e2e import World, mapping_with_overrides, open_world
 from jsonschema import Draft202012Validator
 from small_seed import small_seed
 
@@ -24,25 +24,12 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
     yield from open_world(monkeypatch, tmp_path, seed=small_seed())
 
 
-def _mapping_with_overrides(tmp_path: Path) -> tuple[str, Path]:
-    overrides = tmp_path / "overrides.yaml"
-    overrides.write_text("{}\n", encoding="utf-8")
-    text = (
-        Path(MAPPING)
-        .read_text(encoding="utf-8")
-        .replace("grouping:\n  scope: need_tag", f"grouping:\n  scope: need_tag\n  overrides_file: {overrides}")
-    )
-    mapping = tmp_path / "voc.yaml"
-    mapping.write_text(text, encoding="utf-8")
-    return str(mapping), overrides
-
-
 def _group_of(plan: dict[str, Any], page_id: str) -> dict[str, Any]:
     return next(g for g in plan["groups"] if page_id in {m["page_id"] for m in g["members"]})
 
 
 def test_a_merge_and_a_split_are_reported_until_a_sync_applies_them(world: World, tmp_path: Path) -> None:
-    mapping, overrides = _mapping_with_overrides(tmp_path)
+    mapping, overrides = mapping_with_overrides(tmp_path)
     assert world.sync_json(mapping)["drift"] == [], "the first run has no previous assignment to drift from"
     synced = world.plan_json(mapping)
     assert synced["drift"] == [] and synced["writes"] == 0
