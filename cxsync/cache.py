@@ -196,12 +196,15 @@ class SyncCache:
         row = self.db.execute("select plan from group_plans where group_id = ?", (group_id,)).fetchone()
         return None if row is None else str(row[0])
 
-    def keep_group_plans(self, rows: Iterable[tuple[str, str, str]], live: set[str]) -> None:
-        """Store these plans and forget those of groups that no longer exist (not a change of data)."""
+    def keep_group_plans(self, rows: Iterable[tuple[str, str, str]], live: set[str] | None = None) -> None:
+        """Store these plans; with `live`, forget those of other groups (neither is a change of data)."""
         with self.db:
             self.db.executemany("insert or replace into group_plans values (?, ?, ?)", rows)
-            gone = [(gid,) for (gid,) in self.db.execute("select group_id from group_plans") if gid not in live]
-            self.db.executemany("delete from group_plans where group_id = ?", gone)
+            if live is not None:
+                stored = [gid for (gid,) in self.db.execute("select group_id from group_plans")]
+                self.db.executemany(
+                    "delete from group_plans where group_id = ?", [(g,) for g in stored if g not in live]
+                )
 
 
 def _page_row(item: VocEntry | SkippedEntry) -> tuple[str, str, str]:

@@ -41,12 +41,15 @@ def issue_digest(issue: ActualIssue) -> bytes:
     return digest.digest()
 
 
+KEEP_BATCH = 1000  # plans written at a time: a first resync keeps one per group, as text
+
+
 class PlanStore(Protocol):
     def group_plan_keys(self) -> dict[str, str]: ...
 
     def group_plan(self, group_id: str) -> str | None: ...
 
-    def keep_group_plans(self, rows: Iterable[tuple[str, str, str]], live: set[str]) -> None: ...
+    def keep_group_plans(self, rows: Iterable[tuple[str, str, str]], live: set[str] | None = None) -> None: ...
 
 
 class UnchangedGroups:
@@ -78,8 +81,12 @@ class UnchangedGroups:
         """Remember `plan` if it has nothing to do (call with the plan before notes are added to it)."""
         if self.store is not None and plan.action == "unchanged" and self.known.get(plan.group_id) != key:
             self.fresh.append((plan.group_id, key, plan.model_dump_json()))
+            if len(self.fresh) >= KEEP_BATCH:
+                self.store.keep_group_plans(self.fresh)
+                self.fresh = []
 
     def save(self, live: set[str]) -> None:
+        """Store what is left and forget the plans of groups that no longer exist."""
         if self.store is not None:
             self.store.keep_group_plans(self.fresh, live)
             self.fresh = []

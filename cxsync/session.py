@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from contextlib import AbstractContextManager, ExitStack
@@ -101,6 +102,7 @@ class Session:
         as long as nothing changes. False when writes remain (someone edited during the run, or search
         had not caught up with the last writes): the next run plans in full.
         """
+        gc.collect()  # what the run held is garbage now; free it before holding everything again
         try:
             with phase(self.progress, "read"):
                 return not self._make_plan(self.reader.load(), datetime.now(UTC).date()).has_changes
