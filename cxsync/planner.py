@@ -127,10 +127,7 @@ def make_plan(
         ),
         departed=inputs.departed,
         reads=inputs.stats.as_dict(),
-        fingerprint={
-            "notion": _fingerprint(sorted(digests)),
-            "jira": _fingerprint(sorted((i.id, issue_digest(i)) for i in managed)),
-        },
+        fingerprint=fingerprints(digests, managed),
     )
 
 
@@ -230,8 +227,16 @@ def _writeback(
     )
 
 
+def fingerprints(entries: Sequence[tuple[str, bytes]], issues: Sequence[ActualIssue]) -> dict[str, str]:
+    """What a plan was made from, so a saved plan is refused on other data: each side's (id, digest)
+    rows (`entry_digests`, `issue_digest`), sorted and hashed."""
+    return {
+        "notion": _fingerprint(sorted(entries)),
+        "jira": _fingerprint(sorted((issue.id, issue_digest(issue)) for issue in issues)),
+    }
+
+
 def _fingerprint(rows: Sequence[tuple[str, bytes]]) -> str:
-    """What a saved plan was made from, to refuse applying it to other data: a hash of (id, digest) rows."""
     digest = hashlib.sha256()
     for name, row in rows:
         digest.update(name.encode("utf-8") + b"\0" + row)

@@ -6,6 +6,7 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ from conftest import make_entry
 
 from cxsync import incremental
 from cxsync.cache import SyncCache
-from cxsync.desired import sha
+from cxsync.document import pack_json
+from cxsync.group_memo import entry_digests
 from cxsync.incremental import IncrementalReader
 from cxsync.models import ActualIssue, SkippedEntry, VocEntry
 from cxsync.plan import Member
-from cxsync.planner import _fingerprint_entries, _fingerprint_issues
+from cxsync.planner import fingerprints
 
 
 def test_entries_that_set_every_field_share_one_set_of_names() -> None:
@@ -57,40 +59,30 @@ def test_repeated_values_are_kept_once() -> None:
     assert one.need_tag is two.need_tag
 
 
-def test_the_notion_fingerprint_is_the_sorted_rows_hash() -> None:
-    def joined(entries: list[VocEntry]) -> str:
-        return sha("\n".join(sorted(e.model_dump_json(exclude={"last_edited_time"}) for e in entries)))
+def _issue(n: int, **values: Any) -> ActualIssue:
+    base: dict[str, Any] = {"id": str(n), "key": f"CX-{n}", "summary": "요청", "labels": ("cxsync",)}
+    base |= {"description_json": pack_json(["본문"]), "status": "To Do", "status_category": "new"}
+    return ActualIssue(**(base | values))
 
+
+def test_fingerprints_ignore_order_and_edit_times_and_see_every_other_change() -> None:
+    def prints(entries: list[VocEntry], issues: list[ActualIssue]) -> dict[str, str]:
+        return fingerprints(entry_digests(entries), issues)
+
+    entries = [make_entry(n, company=f"고객사 {n % 3}") for n in range(12)]
+    issues = [_issue(n) for n in range(6)]
+    base = prints(entries, issues)
     rng = random.Random(8)
-    for trial in range(60):
-        ids = ["".join(rng.choice("abcAB09-_") for _ in range(rng.randrange(1, 5))) for _ in range(rng.randrange(12))]
-        if trial % 4 == 0:
-            ids += ['odd"id', "한글", *ids[:1]]  # not plain, or repeated: sorted the slow way
-        entries = [make_entry(n, page_id=page_id) for n, page_id in enumerate(ids)]
-        assert _fingerprint_entries(entries) == joined(entries)
-
-
-def test_the_jira_fingerprint_is_the_sorted_rows_hash() -> None:
-    def joined(issues: list[ActualIssue]) -> str:
-        rows = sorted(json.dumps(i.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for i in issues)
-        return sha("\n".join(rows))
-
-    rng = random.Random(8)
-    letters = ["a", "Z", "한", "\u00e9", "\U0001f600", '"', "\\", "\n", "0"]
-    for _ in range(60):
-        issues = [
-            ActualIssue(
-                id=str(rng.randrange(50)),
-                key=f"CX-{n}",
-                summary="".join(rng.choice(letters) for _ in range(rng.randrange(5))),
-                labels=("cxsync",),
-                description_json=json.dumps(["".join(rng.choice(letters) for _ in range(4))], ensure_ascii=False),
-                status="To Do",
-                status_category="new",
-            )
-            for n in range(rng.randrange(8))
-        ]
-        assert _fingerprint_issues(issues) == joined(issues)
+    shuffled_entries, shuffled_issues = rng.sample(entries, len(entries)), rng.sample(issues, len(issues))
+    assert prints(shuffled_entries, shuffled_issues) == base
+    touched = [*entries[:-1], entries[-1].model_copy(update={"last_edited_time": datetime.now(UTC)})]
+    assert prints(touched, issues) == base
+    edited = [*entries[:-1], entries[-1].model_copy(update={"revenue": Decimal(7)})]
+    assert prints(edited, issues)["notion"] != base["notion"] and prints(edited, issues)["jira"] == base["jira"]
+    assert prints([*entries, entries[0]], issues)["notion"] != base["notion"], "a repeated entry counts"
+    described = [*issues[:-1], _issue(5, description_json=pack_json(["다른 본문"]))]
+    assert prints(entries, described)["jira"] != base["jira"]
+    assert prints(entries, issues[:-1])["jira"] != base["jira"]
 
 
 class _Pages:
@@ -136,7 +128,9 @@ def test_descriptions_are_packed_inside_and_plain_json_text_outside() -> None:
 
     doc = {"type": "doc", "version": 1, "content": [{"type": "text", "text": "결제 내역을 엑셀로 🙏 " * 50}]}
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    issue = ActualIssue(id="1", key="CX-1", summary="s", labels=(), description_json=text, status="", status_category="")
+    issue = ActualIssue(
+        id="1", key="CX-1", summary="s", labels=(), description_json=text, status="", status_category=""
+    )
     assert isinstance(issue.description_json, bytes) and len(issue.description_json) < len(text.encode()) / 5
     assert issue.description() == doc
     dumped = json.loads(issue.model_dump_json())
