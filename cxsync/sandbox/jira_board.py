@@ -19,6 +19,7 @@ from cxsync.sandbox.jira_model import (
     status_by_id,
 )
 from cxsync.sandbox.jira_rules import enter_status
+from cxsync.sandbox.jira_search import derive
 
 
 class BoardHelpers:
@@ -33,6 +34,7 @@ class BoardHelpers:
 
     def _commit(self, issue: StoredIssue) -> None:
         issue.commit(self._now(), self.search_lag_seconds)
+        derive(self.state, issue.versions[-1])
 
     def issue(self, key: str) -> dict[str, Any]:
         """The stored state of an issue (by key or id); KeyError if there is none."""

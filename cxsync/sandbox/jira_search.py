@@ -64,6 +64,15 @@ class Visible:
     until: float  # …until a lagging version comes into view
 
 
+def derive(state: JiraState, version: Version) -> tuple[Any, ...]:
+    """A version's JQL and sort values, derived once (Jira indexes an issue when it is written)."""
+    schema = (id(state.projects), len(state.projects), id(state.custom_fields), len(state.custom_fields))
+    derived = version.derived
+    if derived is None or derived[0] != schema:
+        derived = version.derived = (schema, *search_values(state, version.record))
+    return derived
+
+
 @dataclass
 class SearchIndex:
     """The board as a search sees it: each issue as it was `lag` seconds ago, unless reconciled.
@@ -122,7 +131,6 @@ class SearchIndex:
             return cached
         state, now, lag = self.state, self.now, self.lag
         changes = CHANGES[0]
-        schema = (id(state.projects), len(state.projects), id(state.custom_fields), len(state.custom_fields))
         until = math.inf
         entries: list[tuple[list[Any], StoredIssue, IssueRecord, dict[str, list[Any]]]] = []
         for issue in state.issues.values():
@@ -134,9 +142,7 @@ class SearchIndex:
                     until = pending
             if version is None:
                 continue
-            derived = version.derived
-            if derived is None or derived[0] != schema:
-                derived = version.derived = (schema, *search_values(state, version.record))
+            derived = derive(state, version)
             entries.append((sort_key(derived[2], order, issue.id), issue, version.record, derived[1]))
         entries = sort_by_keys(entries, lambda entry: entry[0], order)
         visible = Visible(

@@ -70,7 +70,7 @@ from cxsync.sandbox.jira_rules import (
     link_type,
     transition_target,
 )
-from cxsync.sandbox.jira_search import LEGACY_SEARCH_GONE, SearchIndex, int_param
+from cxsync.sandbox.jira_search import LEGACY_SEARCH_GONE, SearchIndex, derive, int_param
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 MAX_BULK = 50
@@ -416,6 +416,7 @@ class JiraSandbox(BoardHelpers, SandboxServer):
         if status is not None:
             enter_status(record, status, now)
         issue = self.state.add_issue(record, now, self.search_lag_seconds)
+        derive(self.state, issue.versions[-1])
         issue.comments.extend(comments)
         issue.properties.update(properties)
         return issue, status is not None
