@@ -255,9 +255,13 @@ def test_counting_in_slices_and_a_sparse_common_block_change_no_number(monkeypat
     cluster = np.arange(lazy.count) % 4
     cluster[::5] = -1
     assert np.array_equal(vectors_module.member_dots(lazy, cluster, 4), vectors_module.member_dots(eager, cluster, 4))
-    assert np.array_equal(
-        vectors_module.cluster_sums(lazy, cluster, 4).dense, vectors_module.cluster_sums(eager, cluster, 4).dense
+    lazy_sums, eager_sums = (
+        vectors_module.cluster_sums(lazy, cluster, 4),
+        vectors_module.cluster_sums(eager, cluster, 4),
     )
+    assert sp.issparse(lazy_sums.dense) and lazy_sums.dense.has_canonical_format
+    assert np.array_equal(lazy_sums.dense_rows(slice(None)), eager_sums.dense)
+    assert same_matrix(lazy_sums.dense, sp.csr_matrix(eager_sums.dense))
     assert np.array_equal(text_ids(lazy), text_ids(eager))
     # The cells' k-means gives the same cells from either form.
     from cxsync.grouping.cells import cells

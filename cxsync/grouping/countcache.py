@@ -150,7 +150,11 @@ class CountCache:
                 vocabulary = np.load(buffer, allow_pickle=False).astype(np.int64)
                 indptr = np.load(buffer, allow_pickle=False).astype(np.int64)
                 indices = np.load(buffer, allow_pickle=False).astype(np.int32)
-                data = np.load(buffer, allow_pickle=False).astype(np.int32)
+                # Counts stay in the small type they were stored in (most fit a byte): only the weighing
+                # reads them, as table positions, which any integer type gives alike.
+                data = np.load(buffer, allow_pickle=False)
+                if data.dtype.kind not in "iu":
+                    return None
                 counts = sp.csr_matrix((data, indices, indptr), shape=(len(texts), vocabulary.size))
                 views.append((counts, vocabulary))
         except (ValueError, KeyError, TypeError, EOFError, OSError, UnicodeDecodeError):
@@ -172,6 +176,17 @@ class CountCache:
             ):
                 return False
         return True
+
+
+def stored_counts(texts: Sequence[str], store: BlobStore) -> tuple[sp.csr_matrix, sp.csr_matrix, Ints]:
+    """`CountCache.distinct_counts` through the cache kept in `store`: read, updated, written back if it
+    changed, and dropped, so the counts returned are the only copy left in memory."""
+    stored = CountCache.from_bytes(store.get_blob(NAME))
+    cache = stored if stored is not None else CountCache()
+    counts = cache.distinct_counts(texts)
+    if cache.changed:
+        store.put_blob(NAME, cache.to_bytes())
+    return counts
 
 
 def _extended(view: tuple[sp.csr_matrix, Ints], more: sp.csr_matrix) -> tuple[sp.csr_matrix, Ints]:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from cxsync.errors import ConfigError
-from cxsync.grouping.countcache import NAME, BlobStore, CountCache
+from cxsync.grouping.countcache import BlobStore, stored_counts
 from cxsync.grouping.normalize import clean
-from cxsync.grouping.vectorize import text_features
-from cxsync.grouping.vectors import Vectors, split_columns, with_embedding
+from cxsync.grouping.vectorize import split_text_features
+from cxsync.grouping.vectors import Vectors, with_embedding
 
 Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 
@@ -42,23 +42,12 @@ class NgramEncoder:
         self.store = store
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
-        features = self._features(texts)
         # The common block stays sparse (CSR): rows are made dense only where a product needs them.
-        rare, common = split_columns(features, COMMON_NGRAMS)
-        del features
-        return Vectors(rare, common)
-
-    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        if self.store is None:
-            return text_features(texts)
-        # Read on every call and dropped after it: the store is the one copy, and the memory is
-        # better spent on the grouping that follows.
-        stored = CountCache.from_bytes(self.store.get_blob(NAME))
-        cache = stored if stored is not None else CountCache()
-        features = text_features(texts, cache)
-        if cache.changed:
-            self.store.put_blob(NAME, cache.to_bytes())
-        return features
+        # The store is read on every call and the cache dropped once counted: the store is the one copy,
+        # and the memory is better spent on the grouping that follows.
+        store = self.store
+        count = None if store is None else partial(stored_counts, store=store)
+        return Vectors(*split_text_features(texts, COMMON_NGRAMS, count))
 
 
 class HybridEncoder:

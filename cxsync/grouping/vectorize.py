@@ -16,7 +16,7 @@ exactly the vectors a run from scratch would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from cxsync.grouping.normalize import clean
-from cxsync.grouping.vectors import side_by_side
+from cxsync.grouping.vectors import common_columns, joined_rows, split_at
 
 if TYPE_CHECKING:
     from cxsync.grouping.countcache import CountCache
@@ -71,21 +71,52 @@ def text_features(texts: Sequence[str], cache: CountCache | None = None) -> sp.c
     With `cache`, counts of texts it holds are reused and the new texts' counts are added to it.
     Each distinct text is weighed once (copies count in the IDF) and copied out to its rows at the end.
     """
-    syllable_counts, letter_counts, rows = distinct_counts(texts, cache)
+    syllables, letters, _, rows = _weighed_views(texts, lambda some: distinct_counts(some, cache))
+    return joined_rows(syllables, letters, rows)
+
+
+# Counts each view of the distinct texts: (syllable counts, letter counts, each text's distinct row).
+CountTexts = Callable[[Sequence[str]], tuple[sp.csr_matrix, sp.csr_matrix, npt.NDArray[np.int64]]]
+
+
+def split_text_features(
+    texts: Sequence[str], common: int, count: CountTexts | None = None
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """`split_columns(text_features(texts), common)`, computed per view on the distinct texts.
+
+    Splitting and joining work row by row, so splitting each view of the distinct texts, then joining
+    the parts and copying them out to their rows gives the same matrices; the columns are ranked by the
+    document counts of the weighing (copies counted). `count` (default `distinct_counts`) may read the
+    counts from a cache: the vectors are the same.
+    """
+    syllables, letters, document_counts, rows = _weighed_views(texts, count or distinct_counts)
+    chosen = common_columns(document_counts, common)
+    width = int(syllables.shape[1])
+    rare_syllables, common_syllables = split_at(syllables, chosen[chosen < width])
+    del syllables
+    rare_letters, common_letters = split_at(letters, chosen[chosen >= width] - width)
+    del letters
+    rare = joined_rows(rare_syllables, rare_letters, rows)
+    del rare_syllables, rare_letters
+    block = joined_rows(common_syllables, common_letters, rows)
+    if block.shape[1] == 0:
+        block = sp.csr_matrix((rows.size, 1), dtype=np.float32)
+    return rare, block
+
+
+def _weighed_views(
+    texts: Sequence[str], count: CountTexts
+) -> tuple[sp.csr_matrix, sp.csr_matrix, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(each view's weights of the distinct texts, the document count of each column of the two views
+    side by side over all of `texts`, each text's distinct row)."""
+    syllable_counts, letter_counts, rows = count(texts)
     copies = np.bincount(rows, minlength=int(syllable_counts.shape[0]))
     keep, add = np.sqrt(1.0 - JAMO_WEIGHT), np.sqrt(JAMO_WEIGHT)
-    # numpy releases the GIL in the heavy steps: the views are weighed in one thread each.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        syllables_job = pool.submit(tfidf_from_counts, syllable_counts, keep, copies)
-        letters = tfidf_from_counts(letter_counts, add, copies)
-        syllables = syllables_job.result()
-    del syllable_counts, letter_counts  # the cache's copies, if any, stay with the cache
-    joined = side_by_side(syllables, letters)
-    del syllables, letters
-    both: sp.csr_matrix = joined[rows]
-    del joined
-    both.has_sorted_indices = True
-    return both
+    # One view after the other: weighed in two threads, they took as long (the indexing steps hold the
+    # GIL) and more memory.
+    syllables, syllable_df = weighed_counts(syllable_counts, keep, copies)
+    letters, letter_df = weighed_counts(letter_counts, add, copies)
+    return syllables, letters, np.concatenate([syllable_df, letter_df]), rows
 
 
 def text_counts(texts: Sequence[str], cache: CountCache | None = None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -178,22 +209,30 @@ def tfidf_from_counts(
     `scale` multiplies the float32 result (a view's weight), rounded to float32 again. `copies[i]`, if
     given, is how many texts row i stands for: the IDF is that of the corpus with each row repeated.
     """
+    return weighed_counts(counts, scale, copies)[0]
+
+
+def weighed_counts(
+    counts: sp.csr_matrix, scale: float = 1.0, copies: npt.NDArray[np.int64] | None = None
+) -> tuple[sp.csr_matrix, Ints]:
+    """(`tfidf_from_counts`, how many texts use each of its columns, copies counted)."""
     rows, width = int(counts.shape[0]), int(counts.shape[1])
     n_docs = rows if copies is None else int(copies.sum())
     bucket_of = counts.indices
-    # How many documents each entry stands for (None: one each).
-    repeats = None if copies is None else np.repeat(copies, np.diff(counts.indptr))
     if bucket_of.size * 64 < width:  # few entries: a sort beats tables over all columns
         used, inverse = np.unique(bucket_of, return_inverse=True)
         indices = inverse.ravel().astype(np.int32)
-        df_used = _document_counts(indices, repeats, used.size)
+        df_used = _document_counts(indices, counts.indptr, copies, used.size)
     else:
-        df = _document_counts(bucket_of, repeats, width)
+        df = _document_counts(bucket_of, counts.indptr, copies, width)
         used = np.flatnonzero(df)
         df_used = df[used]
-        column = np.zeros(width, dtype=np.int32)
-        column[used] = np.arange(used.size, dtype=np.int32)
-        indices = column[bucket_of]
+        if used.size == width:  # every column in use (the usual case with a cache): nothing to renumber
+            indices = np.asarray(bucket_of, dtype=np.int32)  # shared with `counts`; only read
+        else:
+            column = np.zeros(width, dtype=np.int32)
+            column[used] = np.arange(used.size, dtype=np.int32)
+            indices = column[bucket_of]
     idf = np.log((1.0 + n_docs) / (1.0 + df_used)) + 1.0
     # 1 + log(count) from a table: counts are small integers (same values as computing it per entry).
     top = int(counts.data.max()) if counts.data.size else 0
@@ -207,17 +246,33 @@ def tfidf_from_counts(
         low, high = int(indptr[first]), int(indptr[last])
         local = indptr[first : last + 1] - low
         weights[low:high] = _weigh(counts.data[low:high], indices[low:high], local, sublinear, idf, scale)
-    return sp.csr_matrix((weights, indices, indptr), shape=(rows, max(1, used.size)))
+    width_used = max(1, used.size)
+    matrix = sp.csr_matrix((weights, indices, indptr), shape=(rows, width_used))
+    # An unused column (a view no text has) has no document.
+    return matrix, np.pad(df_used.astype(np.int64), (0, width_used - used.size))
 
 
-def _document_counts(columns: npt.NDArray[np.int32], repeats: npt.NDArray[np.int64] | None, width: int) -> Ints:
-    """Documents per column: one per entry, or `repeats` per entry."""
-    if repeats is None:
-        found: Ints = np.bincount(columns, minlength=width)
-        return found
-    # Whole numbers far below 2^53: the float sums are exact.
-    totals: Ints = np.bincount(columns, weights=repeats, minlength=width).astype(np.int64)
-    return totals
+def _document_counts(
+    columns: npt.NDArray[np.int32], indptr: npt.NDArray[np.integer], copies: npt.NDArray[np.int64] | None, width: int
+) -> Ints:
+    """Documents per column: one per entry, or as many as its row's `copies`.
+
+    Counted once per entry, then corrected for the few rows that stand for more (or fewer) texts: whole
+    numbers far below 2^53, so the float sums are exact and the totals those of weighing every entry.
+    """
+    found = np.zeros(width, dtype=np.int64)
+    # A slice at a time: bincount copies its input to 8-byte integers first.
+    for first in range(0, columns.size, _SLICE):
+        found += np.bincount(columns[first : first + _SLICE], minlength=width)
+    repeated = np.flatnonzero(copies != 1) if copies is not None else np.zeros(0, dtype=np.int64)
+    if repeated.size and copies is not None:
+        starts = np.asarray(indptr[repeated], dtype=np.int64)
+        lengths = np.asarray(indptr[repeated + 1], dtype=np.int64) - starts
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        entries = np.arange(offsets.size, dtype=np.int64) + offsets
+        extra = np.bincount(columns[entries], weights=np.repeat(copies[repeated] - 1, lengths), minlength=width)
+        found += extra.astype(np.int64)
+    return found
 
 
 # Entries weighed at once by `tfidf_from_counts`.

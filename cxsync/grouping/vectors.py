@@ -7,9 +7,7 @@ product (BLAS) handles them fast. Rare n-grams stay sparse. Embeddings, when use
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -116,23 +114,45 @@ def rebalanced(sparse: sp.csr_matrix, dense: Dense, share: float = DENSE_SHARE) 
     return side_by_side(kept, cold), both_dense
 
 
+# Non-zeros handled at once by the passes taken in slices (`slices`).
+_SLICE = 1 << 20
+
+
 def side_by_side(left: sp.csr_matrix, right: sp.csr_matrix) -> sp.csr_matrix:
     """[left | right] as float32 for two CSR matrices with sorted indices and the same rows (indices stay sorted)."""
     rows = int(left.shape[0])
-    lengths_left, lengths_right = np.diff(left.indptr), np.diff(right.indptr)
-    indptr = np.asarray(left.indptr, dtype=np.int64) + np.asarray(right.indptr, dtype=np.int64)
-    # Each row holds its left entries, then its right ones.
-    kind = np.int32 if indptr[-1] < 2**31 else np.int64  # half the memory for the positions
-    to_left = np.arange(left.nnz, dtype=kind) + np.repeat(right.indptr[:-1].astype(kind), lengths_left)
+    left_ptr = np.asarray(left.indptr, dtype=np.int64)
+    right_ptr = np.asarray(right.indptr, dtype=np.int64)
+    indptr = left_ptr + right_ptr
     data = np.empty(indptr[-1], dtype=np.float32)
     indices = np.empty(indptr[-1], dtype=np.int32)
-    data[to_left], indices[to_left] = left.data, left.indices
-    del to_left
-    to_right = np.arange(right.nnz, dtype=kind) + np.repeat(left.indptr[1:].astype(kind), lengths_right)
-    data[to_right], indices[to_right] = right.data, right.indices + np.int32(left.shape[1])
+    # Each row holds its left entries, then its right ones. Rows are placed about a million entries at a
+    # time, so the position arrays stay small.
+    for first, last in slices(indptr):
+        rows_at = slice(first, last + 1)
+        _place(data, indices, left, left_ptr[rows_at], right_ptr[first:last], 0)
+        _place(data, indices, right, right_ptr[rows_at], left_ptr[first + 1 : last + 1], int(left.shape[1]))
     both = sp.csr_matrix((data, indices, indptr), shape=(rows, int(left.shape[1]) + int(right.shape[1])))
     both.has_sorted_indices = True
     return both
+
+
+def slices(indptr: Ints) -> list[tuple[int, int]]:
+    """(first, last) row ranges of a CSR (or column ranges of a CSC) matrix holding about `_SLICE`
+    entries each, every entry in one; a row with more entries makes a range of its own."""
+    starts = np.unique(np.searchsorted(indptr, np.arange(0, int(indptr[-1]), _SLICE), side="right") - 1).tolist()
+    return list(zip(starts, [*starts[1:], int(indptr.size) - 1][: len(starts)], strict=True))
+
+
+def _place(
+    data: Dense, indices: npt.NDArray[np.int32], part: sp.csr_matrix, ptr: Ints, shift_per_row: Ints, column: int
+) -> None:
+    """Copy the entries of `part`'s rows (bounded by `ptr`) into the joined arrays: each moves by its row's
+    `shift_per_row` (the other matrix's entries before it) and its column by `column`."""
+    low, high = int(ptr[0]), int(ptr[-1])
+    target = np.arange(low, high, dtype=np.int64) + np.repeat(shift_per_row, np.diff(ptr))
+    data[target] = part.data[low:high]
+    indices[target] = part.indices[low:high] + np.int32(column)
 
 
 def _narrow(indices: Ints, width: int) -> tuple[Ints, Ints]:
@@ -146,10 +166,6 @@ def _narrow(indices: Ints, width: int) -> tuple[Ints, Ints]:
     return used, lookup[indices]
 
 
-# Non-zeros handled at once by `split_common` and `member_dots`.
-_SLICE = 1 << 20
-
-
 def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Dense]:
     """Move the `common` most frequent columns (ties: lower column) into a dense float32 block."""
     rare, block = split_columns(matrix, common)
@@ -157,54 +173,62 @@ def split_common(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, Den
     return rare, dense
 
 
-def split_columns(matrix: sp.csr_matrix, common: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """`split_common` with the common block kept as a float32 CSR matrix (`Vectors.dense` takes either)."""
-    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    order = np.lexsort((np.arange(df.size), -df))
-    slot = np.full(df.size, -1, dtype=np.int32)
-    chosen = np.sort(order[: min(common, df.size)])
-    slot[chosen] = np.arange(chosen.size, dtype=np.int32)
-    width = max(1, chosen.size)
-    n = int(matrix.shape[0])
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    common_indptr = np.zeros(n + 1, dtype=np.int64)
-    data_parts: list[npt.NDArray[np.float32]] = []
-    index_parts: list[npt.NDArray[np.int32]] = []
-    common_data: list[npt.NDArray[np.float32]] = []
-    common_index: list[npt.NDArray[np.int32]] = []
-    # Rows in slices of about a million entries, so the temporaries stay small.
-    step = max(1, int(n * _SLICE // max(1, matrix.nnz)))
-    for first in range(0, n, step):
-        last = min(n, first + step)
-        low, high = int(matrix.indptr[first]), int(matrix.indptr[last])
-        where = slot[matrix.indices[low:high]]
-        in_common = where >= 0
-        # Common entries per row, from a running count (one pass; empty rows need no special case).
-        running = np.zeros(high - low + 1, dtype=np.int64)
-        np.cumsum(in_common, out=running[1:])
-        bounds = np.asarray(matrix.indptr[first : last + 1], dtype=np.int64) - low
-        per_row = running[bounds[1:]] - running[bounds[:-1]]
-        common_data.append(np.asarray(matrix.data[low:high][in_common], dtype=np.float32))
-        common_index.append(where[in_common])
-        common_indptr[first + 1 : last + 1] = common_indptr[first] + np.cumsum(per_row)
-        rare = ~in_common
-        data_parts.append(np.asarray(matrix.data[low:high][rare], dtype=np.float32))
-        index_parts.append(np.asarray(matrix.indices[low:high][rare], dtype=np.int32))
-        indptr[first + 1 : last + 1] = indptr[first] + (bounds[1:] - running[bounds[1:]])
-    data = np.concatenate(data_parts) if data_parts else np.zeros(0, dtype=np.float32)
-    indices = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int32)
-    rare_part = sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
-    rare_part.has_sorted_indices = bool(matrix.has_sorted_indices)
-    del data, indices, data_parts, index_parts
-    block = sp.csr_matrix(
-        (_joined(common_data, np.float32), _joined(common_index, np.int32), common_indptr), shape=(n, width)
-    )
-    block.has_sorted_indices = True  # slots follow the column order
-    return rare_part, block
+def split_columns(
+    matrix: sp.csr_matrix, common: int, document_counts: Ints | None = None
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """`split_common` with the common block kept as a float32 CSR matrix (`Vectors.dense` takes either).
+
+    `document_counts`, if given, are the column counts to rank by instead of the matrix's own.
+    """
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1]) if document_counts is None else document_counts
+    rare, block = split_at(matrix, common_columns(df, common))
+    if block.shape[1] == 0:
+        block = sp.csr_matrix((int(matrix.shape[0]), 1), dtype=np.float32)
+    return rare, block
 
 
-def _joined(parts: Sequence[npt.NDArray[Any]], kind: type[np.generic]) -> npt.NDArray[np.generic]:
-    return np.concatenate(parts).astype(kind, copy=False) if parts else np.zeros(0, dtype=kind)
+def common_columns(document_counts: Ints, common: int) -> Ints:
+    """The `common` columns the most texts use (ties: the lower column), in column order."""
+    order = np.lexsort((np.arange(document_counts.size), -document_counts))
+    chosen: Ints = np.sort(order[: min(common, document_counts.size)])
+    return chosen
+
+
+def split_at(matrix: sp.csr_matrix, chosen: Ints) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(`matrix` without the `chosen` columns, which keep their numbers; the chosen columns, numbered
+    0.. in order), both float32. scipy's column selection keeps each row's entries in order."""
+    others = np.ones(int(matrix.shape[1]), dtype=bool)
+    others[chosen] = False
+    rest = np.flatnonzero(others).astype(np.int32)
+    picked = _columns(matrix, rest)
+    rare = sp.csr_matrix((picked.data, rest[picked.indices], picked.indptr), shape=matrix.shape)
+    rare.has_sorted_indices = bool(matrix.has_sorted_indices)
+    del picked
+    block = _columns(matrix, chosen)
+    block.has_sorted_indices = True  # the chosen columns keep their order
+    return rare, block
+
+
+def _columns(matrix: sp.csr_matrix, columns: npt.NDArray[np.integer]) -> sp.csr_matrix:
+    """The given (increasing) columns of `matrix` as float32, numbered 0.. in that order."""
+    picked: sp.csr_matrix = sp.csr_matrix(matrix[:, columns], dtype=np.float32)
+    return picked
+
+
+def joined_rows(left: sp.csr_matrix, right: sp.csr_matrix, rows: Ints) -> sp.csr_matrix:
+    """`side_by_side(left[rows], right[rows])`, built a slice of rows at a time (small temporaries)."""
+    lengths = np.diff(left.indptr)[rows] + np.diff(right.indptr)[rows]
+    indptr = np.zeros(rows.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    data = np.empty(indptr[-1], dtype=np.float32)
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    for first, last in slices(indptr):
+        part = side_by_side(left[rows[first:last]], right[rows[first:last]])
+        data[indptr[first] : indptr[last]] = part.data
+        indices[indptr[first] : indptr[last]] = part.indices
+    both = sp.csr_matrix((data, indices, indptr), shape=(rows.size, int(left.shape[1]) + int(right.shape[1])))
+    both.has_sorted_indices = True
+    return both
 
 
 def with_embedding(vectors: Vectors, embedding: Dense, embedding_weight: float) -> Vectors:
@@ -227,33 +251,27 @@ def cluster_sums(vectors: Vectors, cluster: Ints, count: int) -> Vectors:
     )
     sparse: sp.csr_matrix = sp.csr_matrix(indicator @ vectors.sparse, dtype=np.float32)
     sparse.sort_indices()
-    # With a CSR dense part, a sparse product: the same float32 sums in the same order, zeros skipped.
+    # With a CSR dense part, a sparse product: the same float32 sums in the same order, zeros skipped;
+    # the sums stay a CSR matrix then.
     product = indicator @ vectors.dense
-    dense: Dense = np.asarray(product.toarray() if sp.issparse(product) else product, dtype=np.float32)
+    if not sp.issparse(product):
+        return Vectors(sparse, np.asarray(product, dtype=np.float32))
+    dense = sp.csr_matrix(product, dtype=np.float32)
+    dense.sort_indices()
     return Vectors(sparse, dense)
 
 
 def member_dots(vectors: Vectors, cluster: Ints, count: int) -> Floats:
     """For every node i with cluster[i] >= 0: v_i · (sum of the vectors of i's cluster, i included).
 
-    One sort of (cluster, column) keys finds, for each non-zero of each text, the cluster's total in
-    that column, so the cost grows with the non-zeros, never with cluster size squared. Clusters are
-    taken a few at a time (about a million non-zeros), which keeps the temporaries small.
+    The cost grows with the non-zeros, never with cluster size squared (`_sparse_member_dots`).
     """
-    matrix = vectors.sparse
     n = vectors.count
     dots = np.zeros(n, dtype=np.float64)
     members = np.flatnonzero(cluster >= 0)
     by_cluster = members[np.argsort(cluster[members], kind="stable")]
-    if by_cluster.size:
-        lengths = np.diff(matrix.indptr)[by_cluster]
-        # A slice ends where a cluster ends, once it holds about _SLICE non-zeros.
-        slice_of = (np.cumsum(lengths) - lengths) // _SLICE
-        ends = np.flatnonzero(np.diff(cluster[by_cluster]))
-        cuts = ends[np.diff(slice_of)[ends] > 0] + 1
-        for nodes in np.split(by_cluster, cuts):
-            nodes = np.sort(nodes)
-            dots[nodes] = _sparse_member_dots(matrix[nodes], cluster[nodes], int(matrix.shape[1]))
+    if by_cluster.size and vectors.sparse.nnz:
+        dots[by_cluster] = _sparse_member_dots(vectors.sparse[by_cluster], cluster[by_cluster])
     if vectors.dense_width:
         only_dense = Vectors(sp.csr_matrix((n, 1), dtype=np.float32), vectors.dense)
         sums = cluster_sums(only_dense, cluster, count).dense_rows(slice(None))
@@ -263,25 +281,33 @@ def member_dots(vectors: Vectors, cluster: Ints, count: int) -> Floats:
     return dots
 
 
-def _sparse_member_dots(matrix: sp.csr_matrix, owner_of_row: Ints, width: int) -> Floats:
-    """`member_dots`' sparse part for rows (in node order) whose clusters lie wholly among them.
+def _sparse_member_dots(rows: sp.csr_matrix, owner: Ints) -> Floats:
+    """`member_dots`' sparse part for rows ordered by cluster (`owner`, each cluster's rows in node order).
 
-    Each cluster's total in each column is summed over its members in node order; a column-major copy
-    (rows ordered by cluster, then node) lists every (cluster, column) run contiguously, with no sort.
-    Each row's dot then adds its columns in increasing order.
+    A column-major copy lists every (column, cluster) run contiguously, members in node order, with no
+    sort: a cluster's total in a column is its run's float64 sum. Each row's dot then adds its columns in
+    increasing order. Columns are taken about a million non-zeros at a time (a cluster may hold most of
+    them); each row's sum so far goes into the next slice's `bincount` as the row's first term, which
+    continues the same additions in the same order.
     """
-    n = int(matrix.shape[0])
-    if not matrix.nnz:
-        return np.zeros(n, dtype=np.float64)
-    by_owner = np.argsort(owner_of_row, kind="stable")
-    columns = sp.csc_matrix(matrix[by_owner])  # per column, rows in (cluster, node) order
-    rows = by_owner[columns.indices]
-    owner = owner_of_row[rows]
-    data = columns.data.astype(np.float64)
-    fresh = np.ones(data.size, dtype=bool)
-    fresh[1:] = owner[1:] != owner[:-1]
-    fresh[columns.indptr[1:-1][np.diff(columns.indptr)[1:] > 0]] = True  # a new column starts a run
-    starts = np.flatnonzero(fresh)
-    totals = np.add.reduceat(data, starts)
-    column_total = np.repeat(totals, np.diff(np.append(starts, data.size)))
-    return np.asarray(np.bincount(rows, weights=data * column_total, minlength=n), dtype=np.float64)
+    n = int(rows.shape[0])
+    columns = sp.csc_matrix(rows)  # per column, rows in (cluster, node) order
+    del rows  # the caller passed the only reference: freed now, not at return
+    everyone = np.arange(n, dtype=np.int64)
+    carried = np.zeros(n, dtype=np.float64)
+    indptr = np.asarray(columns.indptr, dtype=np.int64)
+    for first, last in slices(indptr):
+        low, high = int(indptr[first]), int(indptr[last])
+        position = np.asarray(columns.indices[low:high], dtype=np.int64)
+        run_owner = owner[position]
+        data = columns.data[low:high].astype(np.float64)
+        fresh = np.ones(data.size, dtype=bool)
+        fresh[1:] = run_owner[1:] != run_owner[:-1]
+        local = indptr[first : last + 1] - low
+        fresh[local[:-1][np.diff(local) > 0]] = True  # a new column starts a run
+        starts = np.flatnonzero(fresh)
+        products = np.repeat(np.add.reduceat(data, starts), np.diff(np.append(starts, data.size)))
+        products *= data
+        terms = np.concatenate([carried, products])
+        carried = np.asarray(np.bincount(np.concatenate([everyone, position]), weights=terms, minlength=n))
+    return carried
