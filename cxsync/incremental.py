@@ -254,15 +254,18 @@ class IncrementalReader:
             self.cache.put(NOTION_MARK, began.isoformat())
         if self.last_jira_write is not None and self._jira_window is not None:
             mark = self._jira_mark()
+            lately = self._lately_written()  # taken before the search, which may take a while
             self.cache.upsert_issues(self.jira.iter_managed_issues(updated_since=self._jira_window))
-            self.cache.upsert_issues(self.jira.read_back(self._lately_written()))
+            self.cache.upsert_issues(self.jira.read_back(self._ids_of(lately)))
             self.cache.put(JIRA_MARK, repr(mark))
 
-    def _lately_written(self) -> list[str]:
-        """Ids of the issues written within a search lag of now, which the window's search may show as
-        they were (or, if just created, not at all)."""
+    def _lately_written(self) -> set[str]:
+        """Keys of the issues written within a search lag of now, which a search may show as they were
+        (or, if just created, not at all)."""
         horizon = CLOCK.monotonic() - search_lag_seconds() - 1
-        keys = {key for key, at in self.written.items() if at >= horizon}
+        return {key for key, at in self.written.items() if at >= horizon}
+
+    def _ids_of(self, keys: set[str]) -> list[str]:
         created = {self.jira.created[key] for key in keys if key in self.jira.created}
         return sorted(set(self.cache.issue_ids(keys)) | created, key=int)
 
