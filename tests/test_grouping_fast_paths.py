@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import make_entry
+from test_grouping_speed import TEXTS as SPEED_TEXTS
+from test_grouping_speed import member_dots_by_sorting
 
 from cxsync.config import GroupingSettings
 from cxsync.grouping import similarity as similarity_module
@@ -27,19 +29,7 @@ from cxsync.grouping.vectorize import split_text_features, text_features
 from cxsync.grouping.vectors import Vectors, member_dots, split_columns
 from cxsync.models import Membership
 
-TEXTS = [
-    "결제 내역을 엑셀로 받고 싶어요",
-    "결제내역을 엑셀로 받고 싶습니다",
-    "슬랙 연동으로 티켓 알림",
-    "Dark mode for the mobile app, please",
-    "Please add dark mode to the mobile app",
-    "SSO 로그인 지원 계획이 있나요?",
-    "결제 내역을 엑셀로 받고 싶어요",  # a copy
-    "30분 전에 알림 주세요 😊",
-    "",
-    "!!",
-    "API 권한",
-]
+TEXTS = [*SPEED_TEXTS, "", "!!", "API 권한"]
 
 
 def same_matrix(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
@@ -138,20 +128,6 @@ def test_text_ids_match_the_one_pass_array_hashing(slice_size: int) -> None:
         )
 
 
-def _member_dots_by_sorting(matrix: sp.csr_matrix, cluster: np.ndarray) -> np.ndarray:
-    """The sparse member dots as first written: one stable sort of (cluster, column) keys."""
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    inside = cluster[rows] >= 0
-    keys = cluster[rows] * matrix.shape[1] + matrix.indices
-    order = np.flatnonzero(inside)[np.argsort(keys[inside], kind="stable")]
-    keys, data, rows = keys[order], matrix.data[order].astype(np.float64), rows[order]
-    if not keys.size:
-        return np.zeros(matrix.shape[0])
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    totals = np.repeat(np.add.reduceat(data, starts), np.diff(np.append(starts, keys.size)))
-    return np.asarray(np.bincount(rows, weights=data * totals, minlength=matrix.shape[0]))
-
-
 def test_member_dots_in_column_slices_match_the_sorting_computation(slice_size: int) -> None:
     """A large cluster's columns are taken a slice at a time, each row's sum carried into the next."""
     rng = np.random.default_rng(11)
@@ -160,7 +136,7 @@ def test_member_dots_in_column_slices_match_the_sorting_computation(slice_size: 
         sparse = sp.random(n, 40, density=0.4, format="csr", dtype=np.float32, random_state=trial)
         cluster = rng.integers(-1, 3, n)  # few clusters: each spans many slices
         dots = member_dots(Vectors(sparse, np.zeros((n, 0), dtype=np.float32)), cluster, 3)
-        assert np.array_equal(dots.view(np.int64), _member_dots_by_sorting(sparse, cluster).view(np.int64))
+        assert np.array_equal(dots.view(np.int64), member_dots_by_sorting(sparse, cluster).view(np.int64))
 
 
 def test_side_by_side_in_slices_matches_hstack(slice_size: int) -> None:
