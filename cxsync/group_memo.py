@@ -60,15 +60,15 @@ class UnchangedGroups:
         self.known = store.group_plan_keys() if store is not None else {}
         self.fresh: list[tuple[str, str, str]] = []
 
-    def key(self, group: Group, actual: ActualIssue, entries: Mapping[str, bytes]) -> str:
-        """`entries`: the `entry_digests` of the plan's entries."""
+    def key(self, group: Group, issue: bytes, entries: Mapping[str, bytes]) -> str:
+        """`issue`: the `issue_digest` of the group's issue; `entries`: the `entry_digests` of the plan's entries."""
         digest = hashlib.blake2b(self.head, digest_size=20)
         digest.update(json.dumps([group.id, group.need_tag, group.pinned_key], ensure_ascii=False).encode("utf-8"))
         for entry in group.members:
             digest.update(entries[entry.page_id])
         for why in group.memberships:
             digest.update(why.model_dump_json().encode("utf-8"))
-        digest.update(issue_digest(actual))
+        digest.update(issue)
         return digest.hexdigest()
 
     def recall(self, group_id: str, key: str) -> GroupPlan | None:

@@ -80,6 +80,8 @@ def make_plan(
     unchanged = UnchangedGroups(plans, context, today)
     digests = entry_digests(entries)
     digest_of = dict(digests)
+    issue_digests = [(issue.id, issue_digest(issue)) for issue in managed]  # for the group keys and the fingerprint
+    issue_digest_of = dict(issue_digests)
     for group in grouped.groups:
         actual = by_group.get(group.id) or _pinned_issue(group.pinned_key, managed, jira, looked_up)
         notes = list(duplicates.get(group.id, []))
@@ -90,7 +92,7 @@ def make_plan(
             actual = _find_moved(label, lost, jira, notes)
         if actual is not None:
             issue_of[group.id] = actual
-            key = unchanged.key(group, actual, digest_of)
+            key = unchanged.key(group, issue_digest_of.get(actual.id) or issue_digest(actual), digest_of)
             plan = unchanged.recall(group.id, key) or plan_update(
                 build_desired(group, mapping, today), actual, mapping, field_ids, jira.markup, links
             )
@@ -127,7 +129,7 @@ def make_plan(
         ),
         departed=inputs.departed,
         reads=inputs.stats.as_dict(),
-        fingerprint=fingerprints(digests, managed),
+        fingerprint=fingerprints(digests, issue_digests),
     )
 
 
@@ -227,12 +229,12 @@ def _writeback(
     )
 
 
-def fingerprints(entries: Sequence[tuple[str, bytes]], issues: Sequence[ActualIssue]) -> dict[str, str]:
+def fingerprints(entries: Sequence[tuple[str, bytes]], issues: Sequence[tuple[str, bytes]]) -> dict[str, str]:
     """What a plan was made from, so a saved plan is refused on other data: each side's (id, digest)
     rows (`entry_digests`, `issue_digest`), sorted and hashed."""
     return {
         "notion": _fingerprint(sorted(entries)),
-        "jira": _fingerprint(sorted((issue.id, issue_digest(issue)) for issue in issues)),
+        "jira": _fingerprint(sorted(issues)),
     }
 
 

@@ -16,7 +16,7 @@ from conftest import make_entry
 from cxsync import incremental
 from cxsync.cache import SyncCache
 from cxsync.document import pack_json
-from cxsync.group_memo import entry_digests
+from cxsync.group_memo import entry_digests, issue_digest
 from cxsync.incremental import IncrementalReader
 from cxsync.models import ActualIssue, SkippedEntry, VocEntry
 from cxsync.plan import Member
@@ -67,7 +67,7 @@ def _issue(n: int, **values: Any) -> ActualIssue:
 
 def test_fingerprints_ignore_order_and_edit_times_and_see_every_other_change() -> None:
     def prints(entries: list[VocEntry], issues: list[ActualIssue]) -> dict[str, str]:
-        return fingerprints(entry_digests(entries), issues)
+        return fingerprints(entry_digests(entries), [(issue.id, issue_digest(issue)) for issue in issues])
 
     entries = [make_entry(n, company=f"고객사 {n % 3}") for n in range(12)]
     issues = [_issue(n) for n in range(6)]

@@ -14,7 +14,7 @@ from e2e import World, all_pages, open_world
 from small_seed import small_seed
 
 from cxsync.document import pack_json
-from cxsync.group_memo import UnchangedGroups, entry_digests
+from cxsync.group_memo import UnchangedGroups, entry_digests, issue_digest
 from cxsync.models import ActualIssue, Group, Membership
 
 
@@ -72,7 +72,7 @@ def _group(*members: Any, reason: str = "similar") -> Group:
 
 def _key(group: Group, issue: ActualIssue, day: date = date(2026, 11, 30), fields: Any = None) -> str:
     memo = UnchangedGroups(None, {"fields": fields or {}}, day)
-    return memo.key(group, issue, dict(entry_digests(group.members)))
+    return memo.key(group, issue_digest(issue), dict(entry_digests(group.members)))
 
 
 def test_the_key_covers_every_member_field_the_memberships_the_issue_and_the_day() -> None:
