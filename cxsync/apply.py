@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -87,18 +88,23 @@ def apply_plan(
     rec = recorder or _NoRecorder()
     records = _RecordBatch(jira, rec, result)
     try:
-        for group in plan.groups:
-            if group.action in ("unchanged", "skip"):
-                continue
-            try:
-                _apply_group(group, jira, journal, result, rec, records)
-            except CxsyncError as error:
-                result.failures.append(Failure(group.key or group.group_id, error.en, error.ko))
+        with _Editors(jira.settings.concurrency, rec, result) as editors:
+            for group in plan.groups:
+                if group.action in ("unchanged", "skip"):
+                    continue
+                try:
+                    _apply_group(group, jira, journal, result, rec, records, editors)
+                except CxsyncError as error:
+                    result.failures.append(_failure(group, error))
     finally:
         records.flush()
     for change in plan.writebacks:
         _write_back(change, jira, notion, result, rec)
     return result
+
+
+def _failure(group: GroupPlan, error: CxsyncError) -> Failure:
+    return Failure(group.key or group.group_id, error.en, error.ko)
 
 
 def _apply_group(
@@ -108,6 +114,7 @@ def _apply_group(
     result: ApplyResult,
     rec: WriteRecorder,
     records: _RecordBatch,
+    editors: _Editors,
 ) -> None:
     gid = group.group_id
     if group.action == "create":
@@ -115,20 +122,100 @@ def _apply_group(
             issue_id, key = _safe_create(group, jira, journal, result)
             where[0] = key
         result.created[group.group_id] = key
-        _apply_links(group, key, jira, rec)
-        if group.write_record:
-            records.add(issue_id, key, group)
+
+        def record_created() -> None:
+            if group.write_record:
+                records.add(issue_id, key, group)
+
+        editors.submit(group, lambda out: _apply_links(group, key, jira, out), record_created)
         return
-    # links first: the sync record, sent with the edit, then vouches for them
     key = group.key or ""
+    editors.submit(group, lambda out: _edit(group, key, jira, out), lambda: result.updated.append(key))
+
+
+def _edit(group: GroupPlan, key: str, jira: JiraTracker, rec: WriteRecorder) -> None:
+    # links first: the sync record, sent with the edit, then vouches for them
     _apply_links(group, key, jira, rec)
     if group.edits:
         record = group.record if group.write_record else None
         fields = group.jira_fields()
         payload = [fields, group.add_labels, record.model_dump() if record else None]
-        with _recorded(rec, "update", key, payload, gid):
+        with _recorded(rec, "update", key, payload, group.group_id):
             jira.update(key, fields, group.add_labels, record)
-    result.updated.append(key)
+
+
+Job = Callable[[WriteRecorder], None]
+
+
+class _Buffered:
+    """A worker's writes, held until the calling thread records them (the recorders write SQLite)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, Any, str, str, str]] = []
+        self.error: BaseException | None = None
+
+    def write(
+        self, kind: str, target: str, payload: Any, outcome: str, detail: str = "", group_id: str = ""
+    ) -> None:
+        self.events.append((kind, target, payload, outcome, detail, group_id))
+
+
+class _Editors:
+    """Runs each group's Jira edits (remote links, then the issue edit) on up to `workers` threads.
+
+    A group's own writes stay in order on one thread; different groups' edits overlap, which is
+    where a large incremental run spends its time (one round trip per edited issue). Each outcome is
+    recorded, and its follow-up run, on the calling thread as it completes. With one worker, every
+    job runs at once on the calling thread, exactly as if there were no pool.
+    """
+
+    def __init__(self, workers: int, rec: WriteRecorder, result: ApplyResult) -> None:
+        self.rec, self.result = rec, result
+        self.workers = workers
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="cxsync-jira") if workers > 1 else None
+        self.running: dict[Future[_Buffered], tuple[GroupPlan, Callable[[], None]]] = {}
+
+    def __enter__(self) -> _Editors:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while self.running:
+                self._collect(wait(self.running, return_when=FIRST_COMPLETED).done)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, group: GroupPlan, job: Job, then: Callable[[], None]) -> None:
+        if self.pool is None:
+            job(self.rec)
+            then()
+            return
+        if len(self.running) >= 2 * self.workers:  # bounded: the plan may hold thousands of edits
+            self._collect(wait(self.running, return_when=FIRST_COMPLETED).done)
+        self.running[self.pool.submit(_buffered, job)] = (group, then)
+
+    def _collect(self, done: set[Future[_Buffered]]) -> None:
+        for future in sorted(done, key=lambda f: self.running[f][0].group_id):
+            group, then = self.running.pop(future)
+            buffer = future.result()
+            for event in buffer.events:
+                self.rec.write(*event)
+            if buffer.error is None:
+                then()
+            elif isinstance(buffer.error, CxsyncError):
+                self.result.failures.append(_failure(group, buffer.error))
+            else:
+                raise buffer.error
+
+
+def _buffered(job: Job) -> _Buffered:
+    buffer = _Buffered()
+    try:
+        job(buffer)
+    except BaseException as error:  # handed to the calling thread, which records and raises it
+        buffer.error = error
+    return buffer
 
 
 class _RecordBatch:

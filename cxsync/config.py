@@ -106,6 +106,9 @@ class JiraSettings(_Strict):
     priority_rules: list[PriorityRule] = Field(
         default_factory=list, description="first matching rule wins; no match leaves priority alone"
     )
+    concurrency: int = Field(
+        2, ge=1, le=8, description="edits of existing issues sent at once; creates are always one at a time"
+    )
 
     @field_validator("project")
     @classmethod

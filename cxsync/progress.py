@@ -41,9 +41,10 @@ class ObservedCounter(ApiCounter):
     progress: Progress | None = None
 
     def record(self, service: str, method: str, path: str) -> None:
-        super().record(service, method, path)
-        if self.progress is not None:
-            self.progress.call(service, kind_of(method, path), is_write(method, path))
+        with self._lock:  # one call at a time reaches the reporter, whichever thread it was answered on
+            super().record(service, method, path)
+            if self.progress is not None:
+                self.progress.call(service, kind_of(method, path), is_write(method, path))
 
 
 def observed(counter: ApiCounter, progress: Progress) -> ObservedCounter:

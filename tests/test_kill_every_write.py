@@ -37,16 +37,20 @@ class Killer:
                 os.kill(self.process.pid, signal.SIGKILL)
 
 
-def _run_killed(world: World, k: int) -> int:
+def _run_killed(world: World, k: int) -> tuple[int, str]:
+    """(exit code, stderr) of a sync killed at its k-th write."""
     killer = Killer(world, k)
     env = {**os.environ, "CXSYNC_MAPPING": MAPPING}
     killer.process = subprocess.Popen(
-        [sys.executable, "-m", "cxsync", "sync"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "cxsync", "--debug", "sync"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    code = killer.process.wait(timeout=120)
+    _, stderr = killer.process.communicate(timeout=120)
     for box in (world.boxes.notion, world.boxes.jira):
         box.write_observers.remove(killer.observe)
-    return code
+    return killer.process.returncode, stderr.decode("utf-8", "replace")[-3000:]
 
 
 def _writes_of_a_clean_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[int, dict[str, Any]]:
@@ -74,7 +78,8 @@ def test_killing_the_sync_after_any_write_converges_without_duplicates(
     for k in range(1, total + 1):
         for lose_state in (False, True):
             for world in open_world(monkeypatch, tmp_path / f"k{k}-{lose_state}", seed=small_seed()):
-                assert _run_killed(world, k) == -signal.SIGKILL, f"the sync was killed at write {k}"
+                code, stderr = _run_killed(world, k)
+                assert code == -signal.SIGKILL, f"the sync was not killed at write {k}:\n{stderr}"
                 if lose_state:
                     shutil.rmtree(world.state_dir, ignore_errors=True)
                 world.sync_json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,9 +18,12 @@ def kind_of(method: str, path: str) -> str:
 @dataclass
 class ApiCounter:
     calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def record(self, service: str, method: str, path: str) -> None:
-        self.calls[f"{service} {kind_of(method, path)}"] += 1
+        kind = f"{service} {kind_of(method, path)}"
+        with self._lock:  # Jira edits are answered on several threads
+            self.calls[kind] += 1
 
     def total(self, service: str | None = None) -> int:
         return sum(n for k, n in self.calls.items() if service is None or k.startswith(service + " "))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import hashlib
 import json
 import random
 import re
@@ -16,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -105,7 +107,9 @@ class Chaos:
     """Random failures for a fault storm: each matching request fails with probability `rate`.
 
     A failure is one of `statuses`; for write methods a `commit_share` of the failures first
-    commit the change (a gateway error after the server did the work). Seeded, so a storm replays.
+    commit the change (a gateway error after the server did the work). Seeded, so a storm replays:
+    each draw depends on the request (method, path, query, body) and how often that same request came
+    before, not on the order in which concurrent requests arrive.
     """
 
     rate: float
@@ -113,18 +117,23 @@ class Chaos:
     commit_share: float = 0.25
     seed: int = 0
     path: str | None = None
-    _random: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
+    _seen: Counter[str] = field(init=False, repr=False, default_factory=Counter)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def draw(self, request: Request) -> Fault | None:
         if self.path and not re.search(self.path, request.path):
             return None
-        if self._random.random() >= self.rate:
+        identity = hashlib.sha256(
+            f"{request.method} {request.path} {sorted(request.query.items())}".encode() + b"\0" + request.body
+        ).hexdigest()
+        with self._lock:
+            self._seen[identity] += 1
+            nth = self._seen[identity]
+        dice = random.Random(f"{self.seed}:{identity}:{nth}")
+        if dice.random() >= self.rate:
             return None
-        status = self._random.choice(self.statuses)
-        commit = request.method != "GET" and self._random.random() < self.commit_share
+        status = dice.choice(self.statuses)
+        commit = request.method != "GET" and dice.random() < self.commit_share
         headers = {"Retry-After": "0"} if status in (429, 503) else {}
         return Fault(status=status, headers=headers, commit=commit)
 
@@ -144,7 +153,8 @@ class LoggedRequest:
     method: str
     path: str
     status: int
-    at: float
+    at: float  # when it was answered
+    started: float = 0.0  # when it arrived
 
 
 class TokenBucket:
@@ -361,9 +371,10 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
             )
+            started = time.time()
             response, drop = server.handle(request)
             status = response.status if response else 0
-            server.requests.append(LoggedRequest(request.method, request.path, status, time.time()))
+            server.requests.append(LoggedRequest(request.method, request.path, status, time.time(), started))
             if drop or response is None:
                 self.close_connection = True
                 with contextlib.suppress(OSError):
