@@ -64,8 +64,10 @@ class Session:
     @property
     def reader(self) -> IncrementalReader:
         if self._reader is None:
-            parts = {
-                "mapping": self.loaded.mapping.model_dump(mode="json"),
+            mapping = self.loaded.mapping
+            parts = {  # what the cached rows were read with: other settings can change without a rescan
+                "notion": mapping.notion.model_dump(mode="json"),
+                "jira_scope": mapping.jira.model_dump(mode="json", include={"project", "label_prefix", "demand_fields"}),
                 "notion": notion_credentials(os.environ).base_url,
                 "jira": jira_credentials(os.environ).url,
             }

@@ -197,3 +197,15 @@ def test_new_issues_get_their_sync_records_100_per_request_on_cloud(
     assert len(records) == created and all(record["links_sha"] for record in records)
     again = world.sync_json()
     assert again["writes"] == 0, "the records written in bulk vouch for the links: nothing to redo"
+
+
+def test_settings_that_do_not_change_what_is_read_keep_the_cache(world: World, tmp_path: Path) -> None:
+    world.sync_json()
+    text = Path(MAPPING).read_text(encoding="utf-8")
+    tuned = tmp_path / "voc-ko.yaml"  # the same mapping name: the same cache
+    tuned.write_text(text.replace("jira:\n", "jira:\n  concurrency: 1\n", 1), encoding="utf-8")
+    assert world.sync_json(str(tuned))["reads"]["notion_mode"] == "incremental"
+    renamed = tmp_path / "renamed" / "voc-ko.yaml"
+    renamed.parent.mkdir()
+    renamed.write_text(text.replace("label_prefix: cxsync", "label_prefix: cxsync2"), encoding="utf-8")
+    assert world.plan_json(str(renamed))["reads"]["notion_mode"] == "full", "what Jira holds for it changed"
