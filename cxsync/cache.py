@@ -26,11 +26,11 @@ from typing import Any
 from cxsync.journal import state_dir
 from cxsync.models import ActualIssue, RemoteLinkSpec, SkippedEntry, VocEntry
 
-FORMAT = "2"
+FORMAT = "3"
 _SCHEMA = """
 create table if not exists meta (name text primary key, value text not null);
 create table if not exists pages (page_id text primary key, kind text not null, body text not null);
-create table if not exists issues (id text primary key, body text not null);
+create table if not exists issues (id text primary key, body text not null, description blob not null);
 create table if not exists link_sets (issue_key text primary key);
 create table if not exists group_plans (group_id text primary key, key text not null, plan text not null);
 create table if not exists links (
@@ -45,7 +45,10 @@ _UPSERT_PAGE = (
     "insert into pages values (?, ?, ?) on conflict (page_id) do update set kind = excluded.kind, body = excluded.body"
     " where pages.kind != excluded.kind or pages.body != excluded.body"
 )
-_UPSERT_ISSUE = "insert into issues values (?, ?) on conflict (id) do update set body = excluded.body where issues.body != excluded.body"
+_UPSERT_ISSUE = (
+    "insert into issues values (?, ?, ?) on conflict (id) do update set body = excluded.body,"
+    " description = excluded.description where issues.body != excluded.body or issues.description != excluded.description"
+)
 _UPSERT_LINK = (
     "insert into links values (?, ?, ?, ?) on conflict (issue_key, global_id) do update set url = excluded.url,"
     " title = excluded.title where links.url != excluded.url or links.title != excluded.title"
@@ -58,6 +61,11 @@ class SyncCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30)
         self.db.executescript(_SCHEMA)
+        # What the cache holds, as loaded and kept in step with every write since: a second plan in the
+        # same run (the one confirming that the run converged) then parses no rows again.
+        self._held_pages: dict[str, VocEntry | SkippedEntry] | None = None
+        self._held_issues: dict[str, ActualIssue] | None = None
+        self._in_order = True
         stamp = f"{FORMAT}:{fingerprint}"
         if self.get("fingerprint") != stamp:
             self.clear()
@@ -67,9 +75,12 @@ class SyncCache:
         self.db.close()
 
     def clear(self) -> None:
+        """Forget everything; the tables are made anew, in this version's format."""
         with self.db:
             for table in _TABLES:
-                self.db.execute(f"delete from {table}")  # fixed table names, not input
+                self.db.execute(f"drop table if exists {table}")  # fixed table names, not input
+        self.db.executescript(_SCHEMA)
+        self._held_pages = self._held_issues = None
 
     # -- meta ----------------------------------------------------------------------------------------
     def get(self, name: str) -> str | None:
@@ -110,14 +121,25 @@ class SyncCache:
 
     # -- Notion pages --------------------------------------------------------------------------------
     def pages(self) -> tuple[list[VocEntry], list[SkippedEntry]]:
+        """Every cached page, in page id order: entries, and pages skipped with their reason."""
+        held = self._hold_pages()
         entries: list[VocEntry] = []
         skipped: list[SkippedEntry] = []
-        for kind, body in self.db.execute("select kind, body from pages order by page_id"):
-            if kind == "entry":
-                entries.append(VocEntry.model_validate_json(body))
+        for item in held.values():
+            if isinstance(item, VocEntry):
+                entries.append(item)
             else:
-                skipped.append(SkippedEntry.model_validate_json(body))
+                skipped.append(item)
         return entries, skipped
+
+    def _hold_pages(self) -> dict[str, VocEntry | SkippedEntry]:
+        if self._held_pages is None:
+            rows = self.db.execute("select kind, body from pages order by page_id")
+            self._held_pages = {item.page_id: item for item in (_page(kind, body) for kind, body in rows)}
+        elif not self._in_order:
+            self._held_pages = dict(sorted(self._held_pages.items()))
+            self._in_order = True
+        return self._held_pages
 
     def page_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("select page_id from pages")}
@@ -127,22 +149,36 @@ class SyncCache:
         return None if row is None else VocEntry.model_validate_json(row[0])
 
     def replace_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
+        items = list(items)
         with self._changing():
             self.db.execute("delete from pages")
             self.db.executemany("insert into pages values (?, ?, ?)", map(_page_row, items))
+        self._held_pages = {item.page_id: item for item in sorted(items, key=lambda item: item.page_id)}
 
     def upsert_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
+        items = list(items)
         with self._changing():
             self.db.executemany(_UPSERT_PAGE, map(_page_row, items))
+        if self._held_pages is not None:
+            for item in items:
+                self._in_order &= item.page_id in self._held_pages
+                self._held_pages[item.page_id] = item
 
     def drop_pages(self, page_ids: Iterable[str]) -> None:
+        page_ids = list(page_ids)
         with self._changing():
             self.db.executemany("delete from pages where page_id = ?", [(p,) for p in page_ids])
+        if self._held_pages is not None:
+            for page_id in page_ids:
+                self._held_pages.pop(page_id, None)
 
     # -- Jira issues ---------------------------------------------------------------------------------
     def issues(self) -> list[ActualIssue]:
-        rows = self.db.execute("select body from issues order by cast(id as integer), id")
-        return [ActualIssue.model_validate_json(body) for (body,) in rows]
+        """Every cached issue, in Jira's id order."""
+        if self._held_issues is None:
+            rows = self.db.execute("select body, description from issues order by cast(id as integer), id")
+            self._held_issues = {issue.id: issue for issue in (_issue(body, text) for body, text in rows)}
+        return sorted(self._held_issues.values(), key=_issue_order)
 
     def issue_ids(self, keys: Iterable[str]) -> list[str]:
         """The ids of the cached issues with these keys (ids in Jira's order)."""
@@ -154,13 +190,18 @@ class SyncCache:
         return int(self.db.execute("select count(*) from issues").fetchone()[0])
 
     def replace_issues(self, issues: Iterable[ActualIssue]) -> None:
+        issues = list(issues)
         with self._changing():
             self.db.execute("delete from issues")
-            self.db.executemany("insert into issues values (?, ?)", ((i.id, i.model_dump_json()) for i in issues))
+            self.db.executemany("insert into issues values (?, ?, ?)", map(_issue_row, issues))
+        self._held_issues = {issue.id: issue for issue in issues}
 
     def upsert_issues(self, issues: Iterable[ActualIssue]) -> None:
+        issues = list(issues)
         with self._changing():
-            self.db.executemany(_UPSERT_ISSUE, ((i.id, i.model_dump_json()) for i in issues))
+            self.db.executemany(_UPSERT_ISSUE, map(_issue_row, issues))
+        if self._held_issues is not None:
+            self._held_issues.update((issue.id, issue) for issue in issues)
 
     # -- remote links cxsync wrote -------------------------------------------------------------------
     def links(self, key: str) -> dict[str, dict[str, Any]] | None:
@@ -210,6 +251,26 @@ class SyncCache:
 def _page_row(item: VocEntry | SkippedEntry) -> tuple[str, str, str]:
     kind = "entry" if isinstance(item, VocEntry) else "skipped"
     return item.page_id, kind, item.model_dump_json()
+
+
+def _page(kind: str, body: str) -> VocEntry | SkippedEntry:
+    return VocEntry.model_validate_json(body) if kind == "entry" else SkippedEntry.model_validate_json(body)
+
+
+def _issue_order(issue: ActualIssue) -> tuple[int, str]:
+    """SQLite's `order by cast(id as integer), id`: Jira's ids are numbers."""
+    return (int(issue.id) if issue.id.isdigit() else 0), issue.id
+
+
+def _issue_row(issue: ActualIssue) -> tuple[str, str, bytes]:
+    """The description is stored packed, as the issue holds it: no JSON text to pack again on loading."""
+    return issue.id, issue.model_dump_json(exclude={"description_json"}), issue.description_json
+
+
+def _issue(body: str, description: bytes) -> ActualIssue:
+    issue = ActualIssue.model_validate_json(body).model_copy(update={"description_json": description})
+    issue.model_post_init(None)  # the copy's own set of given fields is replaced by the shared one (`Compact`)
+    return issue
 
 
 def _url_title(link: dict[str, Any]) -> tuple[str, str]:

@@ -17,7 +17,8 @@ from small_seed import small_seed
 
 from cxsync.cache import SyncCache
 from cxsync.converged import converged_key
-from cxsync.models import SkippedEntry
+from cxsync.document import pack_json
+from cxsync.models import ActualIssue, SkippedEntry
 
 PAGE = "5e11a11a-0000-4000-8000-{:012d}"
 
@@ -142,6 +143,38 @@ def test_the_cache_generation_moves_only_when_what_it_holds_changes(
     assert cache.generation() == moved + 1 and cache.links("CX-1") == {}
     cache.upsert_pages([page.model_copy(update={"reason_en": "empty"})])
     assert cache.generation() == moved + 2
+
+
+def test_cached_issues_come_back_equal_and_an_unchanged_one_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CXSYNC_STATE_DIR", str(tmp_path))
+    description = {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "결제 내역 🙂"}]}],
+    }
+    issue = ActualIssue(
+        id="10001",
+        key="CX-1",
+        summary="엑셀",
+        labels=("cxsync",),
+        description_json=pack_json(description),
+        has_block=True,
+        status="To Do",
+        status_category="new",
+        fields={"customfield_1": 3},
+    )
+    cache = SyncCache("m", "f")
+    cache.upsert_issues([issue])
+    moved = cache.generation()
+    cache.upsert_issues([issue])
+    assert cache.generation() == moved
+    (back,) = cache.issues()
+    assert back == issue and back.description() == description
+    cache.upsert_issues([issue.model_copy(update={"description_json": pack_json(None)})])
+    assert cache.generation() == moved + 1, "a new description alone is a change"
+    assert cache.issues()[0].description() is None
 
 
 def test_the_key_changes_with_the_day_and_the_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
