@@ -107,7 +107,7 @@ class JiraSettings(_Strict):
         default_factory=list, description="first matching rule wins; no match leaves priority alone"
     )
     concurrency: int = Field(
-        2, ge=1, le=8, description="edits of existing issues sent at once; creates are always one at a time"
+        default=2, ge=1, le=8, description="edits of existing issues sent at once; creates are always one at a time"
     )
 
     @field_validator("project")

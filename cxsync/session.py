@@ -67,9 +67,9 @@ class Session:
             mapping = self.loaded.mapping
             parts = {  # what the cached rows were read with: other settings can change without a rescan
                 "notion": mapping.notion.model_dump(mode="json"),
-                "jira_scope": mapping.jira.model_dump(mode="json", include={"project", "label_prefix", "demand_fields"}),
-                "notion": notion_credentials(os.environ).base_url,
-                "jira": jira_credentials(os.environ).url,
+                "jira": mapping.jira.model_dump(mode="json", include={"project", "label_prefix", "demand_fields"}),
+                "notion_site": notion_credentials(os.environ).base_url,
+                "jira_site": jira_credentials(os.environ).url,
             }
             path = private_copy(self.loaded.name) if self.private_cache else None
             cache = SyncCache(self.loaded.name, mapping_fingerprint(parts), path)

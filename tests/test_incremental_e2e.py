@@ -202,10 +202,17 @@ def test_new_issues_get_their_sync_records_100_per_request_on_cloud(
 def test_settings_that_do_not_change_what_is_read_keep_the_cache(world: World, tmp_path: Path) -> None:
     world.sync_json()
     text = Path(MAPPING).read_text(encoding="utf-8")
-    tuned = tmp_path / "voc-ko.yaml"  # the same mapping name: the same cache
-    tuned.write_text(text.replace("jira:\n", "jira:\n  concurrency: 1\n", 1), encoding="utf-8")
-    assert world.sync_json(str(tuned))["reads"]["notion_mode"] == "incremental"
-    renamed = tmp_path / "renamed" / "voc-ko.yaml"
-    renamed.parent.mkdir()
-    renamed.write_text(text.replace("label_prefix: cxsync", "label_prefix: cxsync2"), encoding="utf-8")
-    assert world.plan_json(str(renamed))["reads"]["notion_mode"] == "full", "what Jira holds for it changed"
+    variants = {
+        "tuned": text.replace("jira:\n", "jira:\n  concurrency: 1\n", 1),
+        "fewer": text.replace("    channel: 채널\n", ""),
+        "relabelled": text.replace("label_prefix: cxsync", "label_prefix: cxsync2"),
+    }
+    paths = {}
+    for name, variant in variants.items():  # all named voc-ko, like the example: they share its cache
+        paths[name] = tmp_path / name / "voc-ko.yaml"
+        paths[name].parent.mkdir()
+        paths[name].write_text(variant, encoding="utf-8")
+    assert world.sync_json(str(paths["tuned"]))["reads"]["notion_mode"] == "incremental"
+    assert world.plan_json(str(paths["fewer"]))["reads"]["notion_mode"] == "full", "entries are read differently"
+    world.sync_json()  # back to the example's cache
+    assert world.plan_json(str(paths["relabelled"]))["reads"]["notion_mode"] == "full", "other issues are read"
