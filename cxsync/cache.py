@@ -66,6 +66,7 @@ class SyncCache:
         self._held_pages: dict[str, VocEntry | SkippedEntry] | None = None
         self._held_issues: dict[str, ActualIssue] | None = None
         self._in_order = True
+        self.held: dict[str, Any] = {}  # results parsed from this cache, for the memos to reuse in this process
         stamp = f"{FORMAT}:{fingerprint}"
         if self.get("fingerprint") != stamp:
             self.clear()
@@ -81,6 +82,7 @@ class SyncCache:
                 self.db.execute(f"drop table if exists {table}")  # fixed table names, not input
         self.db.executescript(_SCHEMA)
         self._held_pages = self._held_issues = None
+        self.held = {}
 
     # -- meta ----------------------------------------------------------------------------------------
     def get(self, name: str) -> str | None:

@@ -41,10 +41,13 @@ def issue_digest(issue: ActualIssue) -> bytes:
     return digest.digest()
 
 
+HELD = "group_plans"
 KEEP_BATCH = 1000  # plans written at a time: a first resync keeps one per group, as text
 
 
 class PlanStore(Protocol):
+    held: dict[str, Any]  # what this process has parsed already, by purpose (`SyncCache.held`)
+
     def group_plan_keys(self) -> dict[str, str]: ...
 
     def group_plan(self, group_id: str) -> str | None: ...
@@ -59,6 +62,9 @@ class UnchangedGroups:
         self.head = hashlib.blake2b(head.encode("utf-8"), digest_size=16).digest()
         self.known = store.group_plan_keys() if store is not None else {}
         self.fresh: list[tuple[str, str, str]] = []
+        # group id → (key, plan) of the plans this process kept or parsed: the plan confirming a run
+        # finds most of them again. Plans are never changed once made, so they are held as they are.
+        self.held: dict[str, tuple[str, GroupPlan]] = store.held.setdefault(HELD, {}) if store is not None else {}
 
     def key(self, group: Group, issue: bytes, entries: Mapping[str, bytes]) -> str:
         """`issue`: the `issue_digest` of the group's issue; `entries`: the `entry_digests` of the plan's entries."""
@@ -74,12 +80,20 @@ class UnchangedGroups:
     def recall(self, group_id: str, key: str) -> GroupPlan | None:
         if self.store is None or self.known.get(group_id) != key:
             return None
+        held = self.held.get(group_id)
+        if held is not None and held[0] == key:
+            return held[1]
         text = self.store.group_plan(group_id)
-        return GroupPlan.model_validate_json(text) if text is not None else None
+        if text is None:
+            return None
+        plan = GroupPlan.model_validate_json(text)
+        self.held[group_id] = key, plan
+        return plan
 
     def keep(self, key: str, plan: GroupPlan) -> None:
         """Remember `plan` if it has nothing to do (call with the plan before notes are added to it)."""
         if self.store is not None and plan.action == "unchanged" and self.known.get(plan.group_id) != key:
+            self.held[plan.group_id] = key, plan
             self.fresh.append((plan.group_id, key, plan.model_dump_json()))
             if len(self.fresh) >= KEEP_BATCH:
                 self.store.keep_group_plans(self.fresh)
@@ -90,3 +104,5 @@ class UnchangedGroups:
         if self.store is not None:
             self.store.keep_group_plans(self.fresh, live)
             self.fresh = []
+        for group_id in [g for g in self.held if g not in live]:
+            del self.held[group_id]

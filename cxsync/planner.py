@@ -104,7 +104,8 @@ def make_plan(
             )
         else:
             plan = plan_create(build_desired(group, mapping, today), mapping, field_ids, jira.markup)
-        plan.notes.extend(notes)
+        if notes:  # a new plan: the one computed or recalled may be held for reuse
+            plan = plan.model_copy(update={"notes": [*plan.notes, *notes]})
         groups.append(plan)
     unchanged.save({g.group_id for g in groups})
     groups.sort(key=lambda g: (-g.demand.requests, -g.demand.customers, g.group_id))

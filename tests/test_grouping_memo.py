@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from conftest import make_entry
 
 from cxsync.config import GroupingSettings
-from cxsync.grouping.memo import grouping_key, memoized
+from cxsync.grouping.memo import RESULT, grouping_key, memoized
 from cxsync.grouping.methods import build_grouper
 from cxsync.grouping.overrides import OverrideResult, group_with_overrides
 from cxsync.models import VocEntry
 
 
 class DictStore(dict[str, str]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: dict[str, Any] = {}
+
     def put(self, name: str, value: str) -> None:
         self[name] = value
+
+    def in_a_new_process(self) -> DictStore:
+        """The same stored text, nothing held in memory."""
+        fresh = DictStore()
+        fresh.update(self)
+        return fresh
 
 
 def _entries() -> list[VocEntry]:
@@ -64,3 +75,22 @@ def test_a_hit_returns_the_same_groups_holding_the_current_entries() -> None:
     text_edit = [first_entries[0].model_copy(update={"text": "알림을 슬랙으로 받고 싶어요"}), *first_entries[1:]]
     memoized(store, lambda: compute(text_edit), text_edit, {}, {}, None, settings)
     assert len(calls) == 2
+
+
+def test_the_result_held_in_memory_and_the_stored_one_rebuild_the_same_groups() -> None:
+    settings = GroupingSettings()
+    store = DictStore()
+    entries = _entries()
+    first = memoized(
+        store, lambda: group_with_overrides(build_grouper(settings), entries, {}, {}), entries, {}, {}, None, settings
+    )
+    edited = [e.model_copy(update={"revenue": Decimal(9)}) for e in entries]
+
+    def never() -> OverrideResult:
+        raise AssertionError("the memo was not used")
+
+    parsed = memoized(store.in_a_new_process(), never, edited, {}, {}, None, settings)
+    store[RESULT] = "not read again: the result is held"
+    held = memoized(store, never, edited, {}, {}, None, settings)
+    assert held == parsed and [g.memberships for g in held.groups] == [g.memberships for g in first.groups]
+    assert all(m.revenue == Decimal(9) for g in held.groups for m in g.members)

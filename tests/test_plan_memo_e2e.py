@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 from conftest import make_entry
-from e2e import World, all_pages, open_world
+from e2e import MAPPING, World, all_pages, open_world
 from small_seed import small_seed
 
+from cxsync.config import load_mapping
 from cxsync.document import pack_json
 from cxsync.group_memo import UnchangedGroups, entry_digests, issue_digest
 from cxsync.models import ActualIssue, Group, Membership
+from cxsync.session import Session
 
 
 @pytest.fixture
@@ -93,3 +95,17 @@ def test_the_key_covers_every_member_field_the_memberships_the_issue_and_the_day
     assert key not in changed and len(set(changed)) == len(changed)
     edited_later = make_entry(1, last_edited_time=make_entry(9).last_edited_time)
     assert _key(_group(edited_later), _issue()) == key, "when a page was last edited does not change its plan"
+
+
+def test_a_second_plan_in_one_run_reuses_the_plans_the_first_one_held(world: World) -> None:
+    world.sync_json()
+    world.plan_json()  # keeps every unchanged plan
+    session = Session(load_mapping(MAPPING))
+    first = session.plan()
+    assert first.groups and all(g.action == "unchanged" for g in first.groups)
+    with sqlite3.connect(_cache(world)) as db:
+        db.execute("""update group_plans set plan = replace(plan, '"summary":"', '"summary":"MARK ')""")
+    second = session.plan()
+    assert all(a is b for a, b in zip(first.groups, second.groups, strict=True)), "held, not read again"
+    fresh = Session(load_mapping(MAPPING)).plan()
+    assert all(g.summary.startswith("MARK ") for g in fresh.groups), "a new run reads what was kept"

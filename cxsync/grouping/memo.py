@@ -21,12 +21,24 @@ from cxsync.models import Group, Membership, SkippedEntry, VocEntry
 
 KEY = "grouping.key"
 RESULT = "grouping.result"
+HELD = "grouping"
 
 
 class Store(Protocol):
+    held: dict[str, Any]  # what this process has parsed already, by purpose (`SyncCache.held`)
+
     def get(self, name: str) -> str | None: ...
 
     def put(self, name: str, value: str) -> None: ...
+
+
+# A result as stored: per group its id, tag, pinned key, member page ids and memberships; the skipped
+# entries; merged group ids. Entries themselves are not in it: a result is rebuilt around the current ones.
+Parsed = tuple[
+    list[tuple[str, str | None, str | None, tuple[str, ...], tuple[Membership, ...]]],
+    list[SkippedEntry],
+    dict[str, str],
+]
 
 
 def memoized(
@@ -38,16 +50,26 @@ def memoized(
     file: OverrideFile | None,
     settings: GroupingSettings,
 ) -> OverrideResult:
+    """The grouping of `entries`: rebuilt from the last result when its key holds, else computed and kept.
+
+    The last result is also held parsed in memory, so a second plan in the same run does not parse it again.
+    """
     if store is None:
         return compute()
     key = grouping_key(entries, previous, group_of_key, file, settings)
-    if store.get(KEY) == key:
-        cached = _load(store.get(RESULT), entries)
+    held = store.held.get(HELD)
+    parsed: Parsed | None = held[1] if held is not None and held[0] == key else None
+    if parsed is None and store.get(KEY) == key:
+        parsed = _parse(store.get(RESULT))
+    if parsed is not None:
+        cached = _rebuild(parsed, entries)
         if cached is not None:
+            store.held[HELD] = key, parsed
             return cached
     result = compute()
     store.put(RESULT, _dump(result))
     store.put(KEY, key)
+    store.held[HELD] = key, _parsed(result)
     return result
 
 
@@ -83,23 +105,45 @@ def _dump(result: OverrideResult) -> str:
     return json.dumps({"groups": groups, "skipped": skipped, "merged": result.merged}, ensure_ascii=False)
 
 
-def _load(text: str | None, entries: Sequence[VocEntry]) -> OverrideResult | None:
+def _parse(text: str | None) -> Parsed | None:
     if not text:
         return None
     data: dict[str, Any] = json.loads(text)
+    groups = [
+        (
+            g["id"],
+            g["need_tag"],
+            g["pinned_key"],
+            tuple(g["members"]),
+            tuple(Membership.model_validate(m) for m in g["memberships"]),
+        )
+        for g in data["groups"]
+    ]
+    return groups, [SkippedEntry.model_validate(s) for s in data["skipped"]], dict(data["merged"])
+
+
+def _parsed(result: OverrideResult) -> Parsed:
+    groups = [
+        (g.id, g.need_tag, g.pinned_key, tuple(e.page_id for e in g.members), tuple(g.memberships))
+        for g in result.groups
+    ]
+    return groups, list(result.skipped), dict(result.merged)
+
+
+def _rebuild(parsed: Parsed, entries: Sequence[VocEntry]) -> OverrideResult | None:
+    groups, skipped, merged = parsed
     by_id = {e.page_id: e for e in entries}
     try:
-        groups = [
+        rebuilt = [
             Group(
-                id=g["id"],
-                need_tag=g["need_tag"],
-                pinned_key=g["pinned_key"],
-                members=tuple(by_id[p] for p in g["members"]),
-                memberships=tuple(Membership.model_validate(m) for m in g["memberships"]),
+                id=group_id,
+                need_tag=need_tag,
+                pinned_key=pinned_key,
+                members=tuple(by_id[p] for p in members),
+                memberships=memberships,
             )
-            for g in data["groups"]
+            for group_id, need_tag, pinned_key, members, memberships in groups
         ]
     except KeyError:  # an entry the memo names is gone: the key should have prevented this; recompute
         return None
-    skipped = [SkippedEntry.model_validate(s) for s in data["skipped"]]
-    return OverrideResult(groups=groups, skipped=skipped, merged=dict(data["merged"]))
+    return OverrideResult(groups=rebuilt, skipped=list(skipped), merged=dict(merged))
