@@ -2,7 +2,7 @@
 
 One file, `<state dir>/audit.jsonl`; each line is one event of one run and carries `run`, the run id.
 Events, in order: `run_start`, `inputs`, one `group` per planned group (members with score and
-reason), `override` and `skipped` for entries an override or a read problem placed, one `write` per
+reason; an unchanged group already logged with the same decision is not repeated), `override` and `skipped` for entries an override or a read problem placed, one `write` per
 write apply attempted (target, sha256 of the payload, outcome), and `run_end` with the summary.
 Payloads are only hashed; customer text passes through the PII redaction, and every line through
 the secret masking, before it is written. Lines are never rewritten; `cxsync history` and
@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from cxsync import __version__
 from cxsync.apply import ApplyResult
+from cxsync.audit_index import DecisionIndex, decision_digest
 from cxsync.journal import state_dir
 from cxsync.pii import make_redactor
 from cxsync.plan import Plan
@@ -75,6 +76,9 @@ class AuditLog:
         self.command = command
         self.run_id = new_run_id(datetime.now(UTC))
         self._redact_text: Callable[[str], str] = make_redactor(True, list(extra_patterns))
+        self._context = json.dumps([AUDIT_VERSION, TEXT_LIMIT, sorted(extra_patterns)])  # what shapes a group event
+        self._index = DecisionIndex(self.path, mapping)
+        self._decisions: dict[str, str] | None = None  # to record as logged once the log is closed
         self._seq = 0
         self._writes = 0
         self._handle: IO[str] | None = None
@@ -96,7 +100,20 @@ class AuditLog:
         return clean if len(clean) <= TEXT_LIMIT else clean[: TEXT_LIMIT - 1] + "…"
 
     def start(self, plan: Plan, mapping_path: str) -> None:
-        """The run's inputs and every grouping decision, before anything is written."""
+        """The run's inputs and every grouping decision, before anything is written; an unchanged group
+        whose decision is the one this log last recorded is not repeated (`cxsync.audit_index`)."""
+        logged = self._index.logged()
+        decisions = {} if plan.carried is None else dict(logged)
+        repeated = 0
+        shown = []
+        for group in plan.groups:
+            digest = decision_digest(group, self._context)
+            decisions[group.group_id] = digest
+            if group.action == "unchanged" and logged.get(group.group_id) == digest:
+                repeated += 1
+            else:
+                shown.append(group)
+        self._decisions = decisions
         self._emit(
             "run_start",
             command=self.command,
@@ -120,8 +137,9 @@ class AuditLog:
             reads=dict(plan.reads),
             departed=[{"page_id": d.page_id, "jira_key": d.jira_key, "reason": d.reason_en} for d in plan.departed],
             planned=plan.summary(),
+            not_repeated=repeated,
         )
-        for group in plan.groups:
+        for group in shown:
             self._emit(
                 "group",
                 group_id=group.group_id,
@@ -191,6 +209,9 @@ class AuditLog:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+        if self._decisions is not None:
+            self._index.save(self._decisions)
+            self._decisions = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -240,10 +261,12 @@ class Run:
 
 
 def load_runs(path: Path | None = None) -> list[Run]:
+    """Every run in the log, in the order they started: the order of their first lines (the log is only
+    appended to; two runs started in the same second would not be told apart by their times)."""
     runs: dict[str, Run] = {}
     for event in read_events(path):
         runs.setdefault(str(event["run"]), Run(str(event["run"]))).events.append(event)
-    return sorted(runs.values(), key=lambda r: (r.started_at, r.run_id))
+    return list(runs.values())
 
 
 # -- explain ---------------------------------------------------------------------------------------
@@ -307,7 +330,7 @@ def explain_entry(runs: list[Run], page_id: str) -> list[str]:
             if first_member["reason"] != member["reason"]
             else []
         ),
-        f"  in this group since run {first_run.run_id} ({first_run.started_at}); last seen in run {run.run_id}",
+        f"  in this group since run {first_run.run_id} ({first_run.started_at}); decision last recorded in run {run.run_id}",
     ]
     others = [m for m in group.get("members", []) if m["page_id"] != page_id]
     if others:

@@ -165,3 +165,26 @@ def test_failed_writes_are_recorded_with_their_outcome(monkeypatch: pytest.Monke
         assert len(run.end["summary"]["failures"]) == len(backs)
         history = world.cli("history", "--format", "json")
         assert json.loads(history.stdout)[0]["outcome"] == "partial"
+
+
+def test_unchanged_groups_are_not_logged_again_until_the_log_is_rotated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for world in open_world(monkeypatch, tmp_path):
+        world.sync_json()
+        world.sync_json()  # the created groups are now unchanged, with their keys: a new decision each
+        log = world.state_dir / "audit.jsonl"
+        size = log.stat().st_size
+        world.sync_json()
+        third = load_runs(log)[-1]
+        assert third.of("group") == [], "nothing about any group changed"
+        assert third.first("inputs")["not_repeated"] == third.first("inputs")["groups"] > 0
+        assert log.stat().st_size - size < size / 20
+        member = load_runs(log)[1].of("group")[0]["members"][0]
+        explained = world.cli("explain", member["page_id"])
+        assert explained.exit_code == 0 and f"entry {member['page_id']}" in explained.stdout
+
+        log.rename(log.with_name("audit.jsonl.1"))  # logrotate
+        world.sync_json()
+        (fresh,) = load_runs(log)
+        assert len(fresh.of("group")) == fresh.first("inputs")["groups"], "a new log holds every decision again"
