@@ -57,8 +57,7 @@ def memoized(
     if store is None:
         return compute()
     key = grouping_key(entries, previous, group_of_key, file, settings)
-    held = store.held.get(HELD)
-    parsed: Parsed | None = held[1] if held is not None and held[0] == key else None
+    parsed = _held(store, key)
     if parsed is None and store.get(KEY) == key:
         parsed = _parse(store.get(RESULT))
     if parsed is not None:
@@ -66,11 +65,17 @@ def memoized(
         if cached is not None:
             store.held[HELD] = key, parsed
             return cached
+    store.held.pop(HELD, None)  # stale: not worth its memory while grouping anew
     result = compute()
     store.put(RESULT, _dump(result))
     store.put(KEY, key)
     store.held[HELD] = key, _parsed(result)
     return result
+
+
+def _held(store: Store, key: str) -> Parsed | None:
+    held = store.held.get(HELD)
+    return held[1] if held is not None and held[0] == key else None
 
 
 def grouping_key(
