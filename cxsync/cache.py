@@ -40,6 +40,7 @@ create table if not exists links (
 """
 _TABLES = ("meta", "pages", "issues", "link_sets", "links", "group_plans")
 GENERATION = "generation"
+HELD_SHARE = 0.25  # of the held pages (or issues) replaced, after which they are let go
 # An upsert that leaves an identical row alone, so that SQLite counts no change for it.
 _UPSERT_PAGE = (
     "insert into pages values (?, ?, ?) on conflict (page_id) do update set kind = excluded.kind, body = excluded.body"
@@ -63,9 +64,12 @@ class SyncCache:
         self.db.executescript(_SCHEMA)
         # What the cache holds, as loaded and kept in step with every write since: a second plan in the
         # same run (the one confirming that the run converged) then parses no rows again.
+        # Once a good share of them has been replaced (a first sync's settle re-reads every page), they are
+        # let go instead: the next load parses the rows again rather than keep a heap fragmented by the swap.
         self._held_pages: dict[str, VocEntry | SkippedEntry] | None = None
         self._held_issues: dict[str, ActualIssue] | None = None
         self._in_order = True
+        self._pages_replaced = self._issues_replaced = 0
         self.held: dict[str, Any] = {}  # results parsed from this cache, for the memos to reuse in this process
         stamp = f"{FORMAT}:{fingerprint}"
         if self.get("fingerprint") != stamp:
@@ -138,6 +142,7 @@ class SyncCache:
         if self._held_pages is None:
             rows = self.db.execute("select kind, body from pages order by page_id")
             self._held_pages = {item.page_id: item for item in (_page(kind, body) for kind, body in rows)}
+            self._pages_replaced = 0
         elif not self._in_order:
             self._held_pages = dict(sorted(self._held_pages.items()))
             self._in_order = True
@@ -156,12 +161,17 @@ class SyncCache:
             self.db.execute("delete from pages")
             self.db.executemany("insert into pages values (?, ?, ?)", map(_page_row, items))
         self._held_pages = {item.page_id: item for item in sorted(items, key=lambda item: item.page_id)}
+        self._pages_replaced = 0
 
     def upsert_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
         items = list(items)
         with self._changing():
             self.db.executemany(_UPSERT_PAGE, map(_page_row, items))
         if self._held_pages is not None:
+            self._pages_replaced += len(items)
+            if self._pages_replaced > HELD_SHARE * len(self._held_pages):
+                self._held_pages = None
+                return
             for item in items:
                 self._in_order &= item.page_id in self._held_pages
                 self._held_pages[item.page_id] = item
@@ -180,6 +190,7 @@ class SyncCache:
         if self._held_issues is None:
             rows = self.db.execute("select body, description from issues order by cast(id as integer), id")
             self._held_issues = {issue.id: issue for issue in (_issue(body, text) for body, text in rows)}
+            self._issues_replaced = 0
         return sorted(self._held_issues.values(), key=_issue_order)
 
     def issue_ids(self, keys: Iterable[str]) -> list[str]:
@@ -197,12 +208,17 @@ class SyncCache:
             self.db.execute("delete from issues")
             self.db.executemany("insert into issues values (?, ?, ?)", map(_issue_row, issues))
         self._held_issues = {issue.id: issue for issue in issues}
+        self._issues_replaced = 0
 
     def upsert_issues(self, issues: Iterable[ActualIssue]) -> None:
         issues = list(issues)
         with self._changing():
             self.db.executemany(_UPSERT_ISSUE, map(_issue_row, issues))
         if self._held_issues is not None:
+            self._issues_replaced += len(issues)
+            if self._issues_replaced > HELD_SHARE * len(self._held_issues):
+                self._held_issues = None
+                return
             self._held_issues.update((issue.id, issue) for issue in issues)
 
     # -- remote links cxsync wrote -------------------------------------------------------------------
