@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_entry
 from e2e import MAPPING, World, all_pages, mapping_with_overrides, open_world
 from small_seed import small_seed
 
@@ -175,6 +176,23 @@ def test_cached_issues_come_back_equal_and_an_unchanged_one_changes_nothing(
     cache.upsert_issues([issue.model_copy(update={"description_json": pack_json(None)})])
     assert cache.generation() == moved + 1, "a new description alone is a change"
     assert cache.issues()[0].description() is None
+
+
+def test_held_pages_follow_every_write_and_are_let_go_after_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CXSYNC_STATE_DIR", str(tmp_path))
+    cache = SyncCache("m", "f")
+    cache.replace_pages([make_entry(n) for n in range(8, 0, -1)])
+    first, _ = cache.pages()
+    cache.upsert_pages([make_entry(3, revenue=7), make_entry(9)])
+    cache.drop_pages(["00000000-0000-4000-8000-000000000005"])
+    held, _ = cache.pages()
+    assert held == SyncCache("m", "f").pages()[0], "the held rows are the stored rows, in page id order"
+    assert held[0] is first[0], "a row nobody wrote is not parsed again"
+    cache.upsert_pages([make_entry(n, revenue=1) for n in (1, 2, 4)])  # now over a quarter replaced
+    reloaded, _ = cache.pages()
+    assert reloaded == SyncCache("m", "f").pages()[0] and reloaded[-1] is not held[-1]
 
 
 def test_the_key_changes_with_the_day_and_the_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
