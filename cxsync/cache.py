@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cxsync.journal import state_dir
 from cxsync.models import ActualIssue, RemoteLinkSpec, SkippedEntry, VocEntry
@@ -40,6 +40,7 @@ create table if not exists links (
 """
 _TABLES = ("meta", "pages", "issues", "link_sets", "links", "group_plans")
 GENERATION = "generation"
+Row = TypeVar("Row")
 HELD_SHARE = 0.25  # of the held pages (or issues) replaced, after which they are let go
 # An upsert that leaves an identical row alone, so that SQLite counts no change for it.
 _UPSERT_PAGE = (
@@ -66,10 +67,9 @@ class SyncCache:
         # same run (the one confirming that the run converged) then parses no rows again.
         # Once a good share of them has been replaced (a first sync's settle re-reads every page), they are
         # let go instead: the next load parses the rows again rather than keep a heap fragmented by the swap.
-        self._held_pages: dict[str, VocEntry | SkippedEntry] | None = None
-        self._held_issues: dict[str, ActualIssue] | None = None
+        self._held_pages: _Held[VocEntry | SkippedEntry] | None = None
+        self._held_issues: _Held[ActualIssue] | None = None
         self._in_order = True
-        self._pages_replaced = self._issues_replaced = 0
         self.held: dict[str, Any] = {}  # results parsed from this cache, for the memos to reuse in this process
         stamp = f"{FORMAT}:{fingerprint}"
         if self.get("fingerprint") != stamp:
@@ -141,12 +141,11 @@ class SyncCache:
     def _hold_pages(self) -> dict[str, VocEntry | SkippedEntry]:
         if self._held_pages is None:
             rows = self.db.execute("select kind, body from pages order by page_id")
-            self._held_pages = {item.page_id: item for item in (_page(kind, body) for kind, body in rows)}
-            self._pages_replaced = 0
+            self._held_pages = _Held({item.page_id: item for item in (_page(kind, body) for kind, body in rows)})
         elif not self._in_order:
-            self._held_pages = dict(sorted(self._held_pages.items()))
+            self._held_pages.rows = dict(sorted(self._held_pages.rows.items()))
             self._in_order = True
-        return self._held_pages
+        return self._held_pages.rows
 
     def page_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("select page_id from pages")}
@@ -160,21 +159,17 @@ class SyncCache:
         with self._changing():
             self.db.execute("delete from pages")
             self.db.executemany("insert into pages values (?, ?, ?)", map(_page_row, items))
-        self._held_pages = {item.page_id: item for item in sorted(items, key=lambda item: item.page_id)}
-        self._pages_replaced = 0
+        self._held_pages = _Held({item.page_id: item for item in sorted(items, key=lambda item: item.page_id)})
 
     def upsert_pages(self, items: Iterable[VocEntry | SkippedEntry]) -> None:
         items = list(items)
         with self._changing():
             self.db.executemany(_UPSERT_PAGE, map(_page_row, items))
-        if self._held_pages is not None:
-            self._pages_replaced += len(items)
-            if self._pages_replaced > HELD_SHARE * len(self._held_pages):
-                self._held_pages = None
-                return
+        held = self._held_pages = _still_held(self._held_pages, len(items))
+        if held is not None:
             for item in items:
-                self._in_order &= item.page_id in self._held_pages
-                self._held_pages[item.page_id] = item
+                self._in_order &= item.page_id in held.rows
+                held.rows[item.page_id] = item
 
     def drop_pages(self, page_ids: Iterable[str]) -> None:
         page_ids = list(page_ids)
@@ -182,16 +177,15 @@ class SyncCache:
             self.db.executemany("delete from pages where page_id = ?", [(p,) for p in page_ids])
         if self._held_pages is not None:
             for page_id in page_ids:
-                self._held_pages.pop(page_id, None)
+                self._held_pages.rows.pop(page_id, None)
 
     # -- Jira issues ---------------------------------------------------------------------------------
     def issues(self) -> list[ActualIssue]:
         """Every cached issue, in Jira's id order."""
         if self._held_issues is None:
             rows = self.db.execute("select body, description from issues order by cast(id as integer), id")
-            self._held_issues = {issue.id: issue for issue in (_issue(body, text) for body, text in rows)}
-            self._issues_replaced = 0
-        return sorted(self._held_issues.values(), key=_issue_order)
+            self._held_issues = _Held({issue.id: issue for issue in (_issue(body, text) for body, text in rows)})
+        return sorted(self._held_issues.rows.values(), key=_issue_order)
 
     def issue_ids(self, keys: Iterable[str]) -> list[str]:
         """The ids of the cached issues with these keys (ids in Jira's order)."""
@@ -207,19 +201,15 @@ class SyncCache:
         with self._changing():
             self.db.execute("delete from issues")
             self.db.executemany("insert into issues values (?, ?, ?)", map(_issue_row, issues))
-        self._held_issues = {issue.id: issue for issue in issues}
-        self._issues_replaced = 0
+        self._held_issues = _Held({issue.id: issue for issue in issues})
 
     def upsert_issues(self, issues: Iterable[ActualIssue]) -> None:
         issues = list(issues)
         with self._changing():
             self.db.executemany(_UPSERT_ISSUE, map(_issue_row, issues))
-        if self._held_issues is not None:
-            self._issues_replaced += len(issues)
-            if self._issues_replaced > HELD_SHARE * len(self._held_issues):
-                self._held_issues = None
-                return
-            self._held_issues.update((issue.id, issue) for issue in issues)
+        held = self._held_issues = _still_held(self._held_issues, len(issues))
+        if held is not None:
+            held.rows.update((issue.id, issue) for issue in issues)
 
     # -- remote links cxsync wrote -------------------------------------------------------------------
     def links(self, key: str) -> dict[str, dict[str, Any]] | None:
@@ -269,6 +259,22 @@ class SyncCache:
 def _page_row(item: VocEntry | SkippedEntry) -> tuple[str, str, str]:
     kind = "entry" if isinstance(item, VocEntry) else "skipped"
     return item.page_id, kind, item.model_dump_json()
+
+
+class _Held(Generic[Row]):
+    """Rows as loaded, by id, and how many of them writes have replaced since."""
+
+    def __init__(self, rows: dict[str, Row]) -> None:
+        self.rows = rows
+        self.replaced = 0
+
+
+def _still_held(held: _Held[Row] | None, written: int) -> _Held[Row] | None:
+    """`held` after `written` more rows were replaced; None (let go) once past a quarter of them."""
+    if held is None:
+        return None
+    held.replaced += written
+    return held if held.replaced <= HELD_SHARE * len(held.rows) else None
 
 
 def _page(kind: str, body: str) -> VocEntry | SkippedEntry:
