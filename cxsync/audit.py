@@ -75,8 +75,9 @@ class AuditLog:
         self.mapping = mapping
         self.command = command
         self.run_id = new_run_id(datetime.now(UTC))
-        self._redact_text: Callable[[str], str] = make_redactor(True, list(extra_patterns))
-        self._context = json.dumps([AUDIT_VERSION, TEXT_LIMIT, sorted(extra_patterns)])  # what shapes a group event
+        patterns = list(extra_patterns)
+        self._redact_text: Callable[[str], str] = make_redactor(True, patterns)
+        self._context = json.dumps([AUDIT_VERSION, TEXT_LIMIT, sorted(patterns)])  # what shapes a group event
         self._index = DecisionIndex(self.path, mapping)
         self._decisions: dict[str, str] | None = None  # to record as logged once the log is closed
         self._seq = 0
