@@ -69,7 +69,6 @@ class SyncCache:
         # let go instead: the next load parses the rows again rather than keep a heap fragmented by the swap.
         self._held_pages: _Held[VocEntry | SkippedEntry] | None = None
         self._held_issues: _Held[ActualIssue] | None = None
-        self._in_order = True
         self.held: dict[str, Any] = {}  # results parsed from this cache, for the memos to reuse in this process
         stamp = f"{FORMAT}:{fingerprint}"
         if self.get("fingerprint") != stamp:
@@ -142,9 +141,9 @@ class SyncCache:
         if self._held_pages is None:
             rows = self.db.execute("select kind, body from pages order by page_id")
             self._held_pages = _Held({item.page_id: item for item in (_page(kind, body) for kind, body in rows)})
-        elif not self._in_order:
+        elif not self._held_pages.in_order:
             self._held_pages.rows = dict(sorted(self._held_pages.rows.items()))
-            self._in_order = True
+            self._held_pages.in_order = True
         return self._held_pages.rows
 
     def page_ids(self) -> set[str]:
@@ -168,7 +167,7 @@ class SyncCache:
         held = self._held_pages = _still_held(self._held_pages, len(items))
         if held is not None:
             for item in items:
-                self._in_order &= item.page_id in held.rows
+                held.in_order &= item.page_id in held.rows
                 held.rows[item.page_id] = item
 
     def drop_pages(self, page_ids: Iterable[str]) -> None:
@@ -262,11 +261,12 @@ def _page_row(item: VocEntry | SkippedEntry) -> tuple[str, str, str]:
 
 
 class _Held(Generic[Row]):
-    """Rows as loaded, by id, and how many of them writes have replaced since."""
+    """Rows as loaded, by id; how many of them writes have replaced since; whether they are still in id order."""
 
     def __init__(self, rows: dict[str, Row]) -> None:
         self.rows = rows
         self.replaced = 0
+        self.in_order = True  # a write that adds an id appends it
 
 
 def _still_held(held: _Held[Row] | None, written: int) -> _Held[Row] | None:
