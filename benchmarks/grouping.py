@@ -314,11 +314,11 @@ def _scale_entries(texts: list[str]) -> list[VocEntry]:
     ]
 
 
-def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
+def scale_child(data: Path, size: int, incremental: int, method: str) -> dict[str, Any]:
     """Runs in a fresh process: full grouping of `size` entries, then `incremental` more on top."""
     texts, labels = synthetic(data, size + incremental, seed=size)
     items = _scale_entries(texts)
-    settings = GroupingSettings(method="tfidf", scope="all")
+    settings = GroupingSettings(method=method, scope="all")  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as state:
         # The n-gram count cache lives in a directory, as it would in the sync's state directory; the
         # full run starts without one (and writes it), the incremental run is a fresh grouper that reads it.
@@ -328,12 +328,21 @@ def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
         full, full_cpu = time.perf_counter() - start, time.process_time() - cpu
         label = {e.page_id: g.id for g in groups for e in g.members}
         result: dict[str, Any] = {
+            "method": method,
             "size": size,
             "seconds": full,
             "cpu_seconds": full_cpu,
             "groups": len(groups),
             "scores": score([label[e.page_id] for e in items[:size]], labels[:size]).__dict__,
         }
+        if method in EMBEDDING_WEIGHTS:
+            # The same full grouping again, with the embeddings the first run kept (no earlier assignment).
+            start, cpu = time.perf_counter(), time.process_time()
+            again = build_grouper(settings, counts=FileBlobStore(Path(state))).group(items[:size], {})
+            result["warm_seconds"] = time.perf_counter() - start
+            result["warm_cpu_seconds"] = time.process_time() - cpu
+            result["warm_same"] = _fingerprint(again) == _fingerprint(groups)
+            del again
         if incremental:
             start, cpu = time.perf_counter(), time.process_time()
             after = build_grouper(settings, counts=FileBlobStore(Path(state))).group(items, label)
@@ -346,10 +355,11 @@ def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
             uncached = build_grouper(settings).group(items, label)
             result["incremental_uncached_seconds"] = time.perf_counter() - start
             result["incremental_cache_same"] = _fingerprint(uncached) == _fingerprint(after)
+            result["incremental_cache_regrouped"] = _regrouped(uncached, after)
             # As a scheduled sync runs it: a fresh process that reads the cache and the earlier assignment.
             (Path(state) / "previous.json").write_text(json.dumps(label), encoding="utf-8")
             command = [sys.executable, __file__, "--data", str(data), "--incremental-child", state]
-            command += ["--scale-child", str(size), "--incremental", str(incremental)]
+            command += ["--scale-child", str(size), "--incremental", str(incremental), "--method", method]
             output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             fresh = json.loads(output.strip().splitlines()[-1])
             result["incremental_fresh_seconds"] = fresh["seconds"]
@@ -359,16 +369,22 @@ def scale_child(data: Path, size: int, incremental: int) -> dict[str, Any]:
     return result
 
 
-def incremental_child(data: Path, size: int, incremental: int, state: Path) -> dict[str, Any]:
-    """Runs in a fresh process: `incremental` new entries on the assignment and count cache in `state`."""
+def incremental_child(data: Path, size: int, incremental: int, state: Path, method: str) -> dict[str, Any]:
+    """Runs in a fresh process: `incremental` new entries on the assignment and caches in `state`."""
     texts, _ = synthetic(data, size + incremental, seed=size)
     items = _scale_entries(texts)
     label = json.loads((state / "previous.json").read_text(encoding="utf-8"))
-    settings = GroupingSettings(method="tfidf", scope="all")
+    settings = GroupingSettings(method=method, scope="all")  # type: ignore[arg-type]
     start, cpu = time.perf_counter(), time.process_time()
     after = build_grouper(settings, counts=FileBlobStore(state)).group(items, label)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     return {"seconds": seconds, "cpu_seconds": cpu_seconds, "fingerprint": _fingerprint(after)}
+
+
+def _regrouped(first: Sequence[Any], second: Sequence[Any]) -> int:
+    """Entries whose group differs between two results."""
+    one = {m.page_id: g.id for g in first for m in g.memberships}
+    return sum(1 for g in second for m in g.memberships if one.get(m.page_id) != g.id)
 
 
 def _fingerprint(groups: Sequence[Any]) -> str:
@@ -376,7 +392,7 @@ def _fingerprint(groups: Sequence[Any]) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
-def scale(data: Path, sizes: Sequence[int]) -> list[dict[str, Any]]:
+def scale(data: Path, sizes: Sequence[int], method: str) -> list[dict[str, Any]]:
     results = []
     for size in sizes:
         extra = 1000 if size >= 100_000 else 0
@@ -389,6 +405,8 @@ def scale(data: Path, sizes: Sequence[int]) -> list[dict[str, Any]]:
             str(size),
             "--incremental",
             str(extra),
+            "--method",
+            method,
         ]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results.append(json.loads(output.strip().splitlines()[-1]))
@@ -422,11 +440,12 @@ def markdown(rows: list[Row], suggestions: dict[str, float], scaled: list[dict[s
     if scaled:
         lines += [
             "",
-            "## Scale (method tfidf, scope all, synthetic perturbed texts, fresh process each)",
+            f"## Scale (method {scaled[0]['method']}, scope all, synthetic perturbed texts, fresh process each)",
             "",
-            "| entries | seconds (CPU s) | peak RSS GiB | groups | B³ F1 | ARI | +1,000 incremental s (CPU s) "
-            "| existing entries moved | +1,000 in a fresh process s (CPU s) | +1,000 without count cache s | same result |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| entries | seconds (CPU s) | again, embeddings kept s (CPU s) | peak RSS GiB | groups | B³ F1 | ARI "
+            "| +1,000 incremental s (CPU s) | existing entries moved | +1,000 in a fresh process s (CPU s) "
+            "| +1,000 without caches s | same result |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in scaled:
             inc = (
@@ -444,8 +463,13 @@ def markdown(rows: list[Row], suggestions: dict[str, float], scaled: list[dict[s
             same = "-"
             if "incremental_cache_same" in r:
                 same = "yes" if r["incremental_cache_same"] and r["incremental_fresh_same"] else "**no**"
+                if not r["incremental_cache_same"]:
+                    same += f" ({r['incremental_cache_regrouped']} entries in another group without caches)"
+            warm = f"{r['warm_seconds']:.1f} ({r['warm_cpu_seconds']:.1f})" if "warm_seconds" in r else "-"
+            if "warm_same" in r and not r["warm_same"]:
+                warm += " **differs**"
             lines.append(
-                f"| {r['size']:,} | {r['seconds']:.1f} ({r['cpu_seconds']:.1f}) | {r['peak_rss_gib']:.2f} | {r['groups']:,} "
+                f"| {r['size']:,} | {r['seconds']:.1f} ({r['cpu_seconds']:.1f}) | {warm} | {r['peak_rss_gib']:.2f} | {r['groups']:,} "
                 f"| {r['scores']['f1']:.3f} | {r['scores']['ari']:.3f} | {inc} | {moved} | {fresh} | {uncached} | {same} |"
             )
     return "\n".join(lines) + "\n"
@@ -458,20 +482,21 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--method", default="tfidf", help="grouping method of the scale runs (default tfidf)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--incremental", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--incremental-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.incremental_child:
-        print(json.dumps(incremental_child(args.data, args.scale_child, args.incremental, args.incremental_child)))
+        print(json.dumps(incremental_child(args.data, args.scale_child, args.incremental, args.incremental_child, args.method)))
         return
     if args.scale_child:
-        print(json.dumps(scale_child(args.data, args.scale_child, args.incremental)))
+        print(json.dumps(scale_child(args.data, args.scale_child, args.incremental, args.method)))
         return
     rows, curves = ([], {}) if args.skip_quality else quality(args.data, args.rows)
     suggestions = suggest_defaults(curves) if curves else {}
-    scaled = [] if args.skip_scale else scale(args.data, [int(s) for s in args.sizes.split(",")])
+    scaled = [] if args.skip_scale else scale(args.data, [int(s) for s in args.sizes.split(",")], args.method)
     text = markdown(rows, suggestions, scaled, args.rows)
     print(text)
     if args.out:

@@ -160,6 +160,26 @@ def test_nearest_groups_in_query_blocks_match_one_block(monkeypatch: pytest.Monk
     assert np.array_equal(whole[1], blocks[1]) and np.array_equal(whole[0].view(np.int64), blocks[0].view(np.int64))
 
 
+def test_nearest_groups_of_embedding_vectors_match_the_sparse_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With embeddings the dense part is an array and the search multiplies it with BLAS; stored as CSR,
+    # the same vectors go through the sparse search (scikit-learn's numbers). Same groups, same order.
+    rng = np.random.default_rng(5)
+    empty_text = (np.arange(60) != 7).astype(np.float32)
+    sparse = sp.diags(empty_text) @ sp.random(60, 40, density=0.1, format="csr", dtype=np.float32, random_state=6)
+    dense = rng.normal(size=(60, 12)).astype(np.float32) * empty_text[:, None]
+    vectors = Vectors(sp.csr_matrix(sparse, dtype=np.float32), dense)
+    cluster = np.where(np.arange(60) < 45, np.arange(60) % 9, -1)
+    sums = vectors_module.cluster_sums(vectors, cluster, 9)
+    rows = np.arange(45, 60)
+    monkeypatch.setattr(similarity_module, "_QUERY_ROWS", 4)
+    blas = similarity_module._nearest_groups(vectors, rows, sums, 5)
+    as_sparse = Vectors(vectors.sparse, sp.csr_matrix(dense))
+    sparse_sums = Vectors(sums.sparse, sp.csr_matrix(sums.dense))
+    reference = similarity_module._nearest_groups(as_sparse, rows, sparse_sums, 5)
+    assert np.array_equal(blas[0], reference[0]) and np.array_equal(blas[1], reference[1])
+    np.testing.assert_allclose(blas[2], reference[2], rtol=1e-5, atol=1e-5)
+
+
 def test_ids_from_counted_votes_match_assign_ids() -> None:
     rnd = random.Random(4)
     for _ in range(40):

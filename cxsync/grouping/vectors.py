@@ -235,8 +235,18 @@ def with_embedding(vectors: Vectors, embedding: Dense, embedding_weight: float) 
     """Mix in unit-length embeddings: similarity = (1 - w)·n-gram cosine + w·embedding cosine."""
     keep = np.float32(np.sqrt(1.0 - embedding_weight))
     add = np.float32(np.sqrt(embedding_weight))
-    dense = np.hstack([vectors.dense_rows(slice(None)) * keep, embedding * add]).astype(np.float32)
+    n, width = vectors.count, vectors.dense_width
+    # Filled a slice of rows at a time: no full-size copy of either part is made on the way.
+    dense = np.empty((n, width + int(embedding.shape[1])), dtype=np.float32)
+    for first in range(0, n, _WEIGH_ROWS):
+        rows = slice(first, first + _WEIGH_ROWS)
+        np.multiply(vectors.dense_rows(rows), keep, out=dense[rows, :width])
+        np.multiply(embedding[rows], add, out=dense[rows, width:])
     return Vectors(sp.csr_matrix(vectors.sparse * keep, dtype=np.float32), dense)
+
+
+# Rows weighed at a time by `with_embedding`.
+_WEIGH_ROWS = 8192
 
 
 def cluster_sums(vectors: Vectors, cluster: Ints, count: int) -> Vectors:
