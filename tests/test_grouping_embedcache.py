@@ -9,15 +9,19 @@ import hashlib
 import itertools
 import os
 import random
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from conftest import make_entry
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxsync.grouping.countcache import FileBlobStore
 from cxsync.grouping.embedcache import EmbeddingCache, embedded
 from cxsync.grouping.encoders import EmbeddingModel, HybridEncoder, in_processes
 from cxsync.grouping.similarity import SimilarityGrouper
+from cxsync.models import VocEntry
 
 TEXTS = [
     "결제 내역을 엑셀로 받고 싶어요",
@@ -109,6 +113,30 @@ def test_groups_are_the_same_with_or_without_the_cache(tmp_path: Path) -> None:
     assert grouped(store) == fresh  # the run that fills the cache
     assert store.get_blob("grouping.embeddings.test") is not None
     assert grouped(store) == fresh  # the run that reads it
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_shuffled_input_gives_identical_groups_with_embeddings(rnd: random.Random) -> None:
+    model = EmbeddingModel("test", "cxsync", "cxsync", bigram_embed)
+    earlier = [make_entry(n, text) for n, text in enumerate(TEXTS * 2)]
+    later = earlier + [make_entry(100 + n, f"{text} 부탁드려요") for n, text in enumerate(TEXTS)]
+
+    def run(entries: list[VocEntry], previous: dict[str, str], store: FileBlobStore) -> str:
+        grouper = SimilarityGrouper(HybridEncoder(bigram_embed, 0.5, store, model), 0.4, "all")
+        return "\n".join(g.model_dump_json() for g in grouper.group(entries, previous))
+
+    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+        expected_store, shuffled_store = FileBlobStore(Path(first)), FileBlobStore(Path(second))
+        groups = SimilarityGrouper(HybridEncoder(bigram_embed, 0.5, expected_store, model), 0.4, "all").group(earlier, {})
+        previous = {e.page_id: g.id for g in groups for e in g.members}
+        shuffled = earlier[:]
+        rnd.shuffle(shuffled)
+        run(shuffled, {}, shuffled_store)
+        expected = run(later, previous, expected_store)
+        shuffled = later[:]
+        rnd.shuffle(shuffled)
+        assert run(shuffled, previous, shuffled_store) == expected
 
 
 def embed_with_pid(texts: list[str]) -> np.ndarray:
