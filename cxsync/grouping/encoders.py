@@ -135,7 +135,8 @@ def in_processes(
     chunks = [texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
     # "spawn": a fresh interpreter that imports only the worker's module (forking a process that holds
     # the corpus and running BLAS threads is neither light nor safe).
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=spawn, initializer=embed_worker.single_threaded) as pool:
         return np.concatenate(list(pool.map(worker, chunks)))
 
 
