@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -279,7 +280,35 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection, trace: Trace
 
 
 # -- one sync, in its own process ------------------------------------------------------------------------
+class MemoryWatch:
+    """Samples this process's resident memory and where its main thread is, to say where the peak happens."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.peak = (0, "")
+        self.stopped = threading.Event()
+        self.main = threading.main_thread().ident
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self.stopped.wait(self.every):
+            with open("/proc/self/statm", encoding="ascii") as statm:
+                rss = int(statm.read().split()[1]) * page
+            if rss > self.peak[0]:
+                frame = sys._current_frames().get(self.main or 0)
+                stack = [f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_code.co_name}" for f, _ in traceback.walk_stack(frame)]
+                self.peak = (rss, " < ".join(s for s in stack if not s.startswith(("threading", "sync_scale")))[:600])
+
+    def stop(self) -> dict[str, Any]:
+        self.stopped.set()
+        self.thread.join()
+        return {"sampled_peak_gib": self.peak[0] / 2**30, "peak_at": self.peak[1]}
+
+
 def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection, profile: Path | None = None) -> None:
+    watch = MemoryWatch() if os.environ.get("SCALE_MEMORY_WATCH") else None
     os.environ.pop("CXSYNC_NOTION_RPS", None)  # cxsync's default pacing (2.9/s) against the sandbox's 3/s
     os.environ.update(env)
     from cxsync.adapters import pacing
@@ -306,6 +335,7 @@ def run_sync(env: dict[str, str], offset: Synchronized[float], pipe: Connection,
         profiler.dump_stats(str(profile))
     pipe.send(
         {
+            **(watch.stop() if watch else {}),
             "wall": clock.monotonic() - started_sim,
             "real": time.monotonic() - started_real,
             "paced": session.notion.pacer.waited,
@@ -372,6 +402,8 @@ def measure(rows: int, trace: Trace | None = None, profile_dir: Path | None = No
         run |= {"name": name, "rows": rows, "bound": lower_bound(run, reads), "services": by_service(run["calls"])}
         results.append(run)
         print(json.dumps(_row_of(run), ensure_ascii=False), flush=True)
+        if "peak_at" in run:
+            print(f"# peak {run['sampled_peak_gib']:.2f} GiB at {run['peak_at']}", file=sys.stderr, flush=True)
     here.send("stop")
     here.recv()
     return results
@@ -427,7 +459,10 @@ def main() -> None:
     parser.add_argument("--trace", action="store_true", help="print the sandbox's real seconds per request kind")
     parser.add_argument("--profile", type=Path, help="with --trace: write a cProfile of the sandbox per run here")
     parser.add_argument("--profile-sync", type=Path, help="write a cProfile of each resync process here")
+    parser.add_argument("--memory-watch", action="store_true", help="print where each sync's memory peaked")
     args = parser.parse_args()
+    if args.memory_watch:
+        os.environ["SCALE_MEMORY_WATCH"] = "1"  # read by each sync process (forked from this one)
     results: list[dict[str, Any]] = []
     for rows in args.rows or [10_000]:
         results += measure(rows, Trace(args.profile) if args.trace or args.profile else None, args.profile_sync)
