@@ -127,12 +127,15 @@ def in_processes(
     """`worker(texts)`, split into chunks over `processes` (default: one per available core, at most
     `MAX_PROCESSES`) when there are at least `minimum` texts.
 
-    The chunks are fixed by the order of `texts`, so the result does not depend on how many processes ran.
+    The texts are embedded in the same chunks either way, and the models give the same numbers on one
+    thread as on several, so the result does not depend on how many processes ran.
     """
-    processes = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
-    if processes < 2 or len(texts) < minimum:
-        return worker(texts)
     chunks = [texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
+    processes = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
+    if not chunks:
+        return worker(texts)
+    if processes < 2 or len(texts) < minimum:
+        return np.concatenate([worker(chunk) for chunk in chunks])
     # "spawn": a fresh interpreter that imports only the worker's module (forking a process that holds
     # the corpus and running BLAS threads is neither light nor safe).
     spawn = multiprocessing.get_context("spawn")
