@@ -297,9 +297,14 @@ class MemoryWatch:
             with open("/proc/self/statm", encoding="ascii") as statm:
                 rss = int(statm.read().split()[1]) * page
             if rss > self.peak[0]:
-                frame = sys._current_frames().get(self.main or 0)
-                stack = [f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_code.co_name}" for f, _ in traceback.walk_stack(frame)]
-                self.peak = (rss, " < ".join(s for s in stack if not s.startswith(("threading", "sync_scale")))[:600])
+                self.peak = (rss, self._where())
+
+    def _where(self) -> str:
+        # Only names leave this function: a frame kept would keep its locals alive, and the memory measured.
+        frame = sys._current_frames().get(self.main or 0)
+        names = [f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_code.co_name}" for f, _ in traceback.walk_stack(frame)]
+        del frame
+        return " < ".join(n for n in names if not n.startswith(("threading", "sync_scale")))[:600]
 
     def stop(self) -> dict[str, Any]:
         self.stopped.set()
