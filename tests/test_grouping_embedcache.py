@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import make_entry
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,13 @@ def test_a_cache_for_another_model_or_a_damaged_one_is_rebuilt(tmp_path: Path) -
     assert EmbeddingCache.from_bytes(store.get_blob("e"), "model==2") is not None
 
 
+def test_kept_rows_of_another_width_are_embedded_again(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path)
+    store.put_blob("e", EmbeddingCache("m", TEXTS[:3], np.ones((3, 5), dtype=np.float32)).to_bytes())
+    rows = embedded(TEXTS, bigram_embed, "m", store, "e")
+    np.testing.assert_array_equal(rows, embedded(TEXTS, bigram_embed, "m", None, "e"))
+
+
 def test_groups_are_the_same_with_or_without_the_cache(tmp_path: Path) -> None:
     model = EmbeddingModel("test", "cxsync", "cxsync", bigram_embed)
     entries = [make_entry(n, text) for n, text in enumerate(TEXTS * 3)]
@@ -152,3 +160,19 @@ def test_many_texts_are_embedded_in_worker_processes_with_the_same_result() -> N
     np.testing.assert_array_equal(rows[:, 1:], bigram_embed(texts)[:, 1:])
     few = in_processes(embed_with_pid, texts[:100], minimum=2000, processes=2)
     assert set(few[:, 0].astype(int).tolist()) == {os.getpid()}  # too few to be worth a process
+
+
+def embed_or_die_in_a_worker(texts: list[str]) -> np.ndarray:
+    if os.getpid() != int(os.environ["EMBEDCACHE_TEST_PARENT"]):
+        os._exit(1)  # a worker killed mid-task (out of memory, say)
+    return bigram_embed(texts)
+
+
+def test_a_killed_worker_process_falls_back_to_this_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("EMBEDCACHE_TEST_PARENT", str(os.getpid()))
+    texts = [f"요청 {n}" for n in range(2500)]
+    rows = in_processes(embed_or_die_in_a_worker, texts, minimum=2000, processes=2)
+    np.testing.assert_array_equal(rows, bigram_embed(texts))
+    assert "worker processes failed" in caplog.text

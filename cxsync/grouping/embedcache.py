@@ -7,8 +7,8 @@ is filed, so each distinct text is embedded once, when first seen, and its embed
 A text's embedding depends on that text alone, up to the last bits: the model multiplies batches of
 texts, and which batch a text lands in moves its numbers by about 2e-7. A kept embedding is the one
 computed when the text was first seen; a run without the cache computes all of them again and may
-differ from one with it in those last bits (never in what a threshold at four decimals decides, except
-on an exact tie). New texts are embedded in sorted order, so a run's result never depends on the order
+differ from one with it in those last bits, which can change a decision only for a similarity within
+about 1e-6 of the threshold. New texts are embedded in sorted order, so a run's result never depends on the order
 of its input.
 
 The cache holds the distinct texts of the last run only (a text that left the corpus leaves the cache).
@@ -49,23 +49,26 @@ class EmbeddingCache:
         """One row per text of `texts` (duplicates share a row's values); afterwards the cache holds
         exactly their distinct texts, in sorted order."""
         distinct = sorted(set(texts))
-        index = {t: i for i, t in enumerate(self.texts)}
-        known = np.fromiter((index.get(t, -1) for t in distinct), dtype=np.int64, count=len(distinct))
-        missing = np.flatnonzero(known < 0)
-        rows = self._rows(known, missing, [distinct[i] for i in missing.tolist()], embed)
-        self.changed = bool(missing.size) or len(distinct) != len(self.texts)
+        rows = self._rows(distinct, embed)
+        self.changed = self.texts != distinct
         self.texts, self.rows = distinct, rows
         position = {t: i for i, t in enumerate(distinct)}
         picked: Dense = rows[np.fromiter((position[t] for t in texts), dtype=np.int64, count=len(texts))]
         return picked
 
-    def _rows(self, known: npt.NDArray[np.int64], missing: npt.NDArray[np.int64], new: list[str], embed: Embed) -> Dense:
-        if not new:
+    def _rows(self, distinct: list[str], embed: Embed) -> Dense:
+        index = {t: i for i, t in enumerate(self.texts)}
+        known = np.fromiter((index.get(t, -1) for t in distinct), dtype=np.int64, count=len(distinct))
+        missing = np.flatnonzero(known < 0)
+        if not missing.size:
             kept: Dense = self.rows[known]
             return kept
-        fresh = unit_rows(embed(new))
-        rows = np.empty((known.size, fresh.shape[1]), dtype=np.float32)
+        fresh = unit_rows(embed([distinct[i] for i in missing.tolist()]))
         present = np.flatnonzero(known >= 0)
+        if present.size and self.rows.shape[1] != fresh.shape[1]:  # kept rows of another width: not this model's
+            self.texts, self.rows = [], np.zeros((0, 0), dtype=np.float32)
+            return self._rows(distinct, embed)
+        rows = np.empty((known.size, fresh.shape[1]), dtype=np.float32)
         if present.size:
             rows[present] = self.rows[known[present]]
         rows[missing] = fresh

