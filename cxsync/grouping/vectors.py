@@ -285,13 +285,18 @@ def member_dots(vectors: Vectors, cluster: Ints, count: int) -> Floats:
     if vectors.dense_width:
         only_dense = Vectors(sp.csr_matrix((n, 1), dtype=np.float32), vectors.dense)
         # The sums stay as `cluster_sums` makes them (CSR for a CSR dense part): made dense a chunk at a
-        # time, they never take count × width floats at once (118 MB for 28,907 groups).
+        # time, they never take count × width floats at once (118 MB for 28,907 groups). This is where a
+        # sync's memory peaks at 100,000 entries, so the chunks are small (2 × 8 MB).
         sums = cluster_sums(only_dense, cluster, count)
-        for start in range(0, members.size, 8192):
-            chunk = members[start : start + 8192]
+        for start in range(0, members.size, _DOT_ROWS):
+            chunk = members[start : start + _DOT_ROWS]
             summed = sums.dense_rows(cluster[chunk])
             dots[chunk] += np.einsum("ij,ij->i", vectors.dense_rows(chunk), summed, dtype=np.float64)
     return dots
+
+
+# Members whose dense dot products `member_dots` takes at a time.
+_DOT_ROWS = 2048
 
 
 def _sparse_member_dots(rows: sp.csr_matrix, owner: Ints) -> Floats:
