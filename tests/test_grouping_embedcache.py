@@ -60,18 +60,18 @@ def test_a_run_embeds_only_texts_it_has_not_seen(tmp_path: Path) -> None:
     second = embedded(TEXTS, embed, "model==1", store, "e")
     assert embed.calls[1:] == [sorted(set(TEXTS[4:]))]
     np.testing.assert_array_equal(second[:4], first[:4])
-    np.testing.assert_array_equal(second, embedded(TEXTS, CountingEmbed(), "model==1", None, "e"))
+    np.testing.assert_array_equal(second, EmbeddingCache("model==1").embeddings(TEXTS, CountingEmbed()))
     embedded(TEXTS[::-1], embed, "model==1", store, "e")
     assert len(embed.calls) == 2  # nothing new, nothing embedded
 
 
 def test_rows_are_unit_length_and_follow_their_texts_in_any_order() -> None:
-    rows = embedded(TEXTS, bigram_embed, "m", None, "e")
+    rows = EmbeddingCache("m").embeddings(TEXTS, bigram_embed)
     norms = np.linalg.norm(rows, axis=1)
     np.testing.assert_allclose(norms, 1.0, rtol=1e-6)
     shuffled = TEXTS[:]
     random.Random(3).shuffle(shuffled)
-    again = embedded(shuffled, bigram_embed, "m", None, "e")
+    again = EmbeddingCache("m").embeddings(shuffled, bigram_embed)
     for text, row in zip(shuffled, again, strict=True):
         np.testing.assert_array_equal(row, rows[TEXTS.index(text)])
 
@@ -96,7 +96,7 @@ def test_a_cache_for_another_model_or_a_damaged_one_is_rebuilt(tmp_path: Path) -
     for damaged in (blob[:40], blob[:-100], b"\xff" * 50, b""):
         store.put_blob("e", damaged)
         rows = embedded(TEXTS, embed, "model==2", store, "e")
-        np.testing.assert_array_equal(rows, embedded(TEXTS, bigram_embed, "model==2", None, "e"))
+        np.testing.assert_array_equal(rows, EmbeddingCache("model==2").embeddings(TEXTS, bigram_embed))
     assert EmbeddingCache.from_bytes(store.get_blob("e"), "model==2") is not None
 
 
@@ -104,7 +104,7 @@ def test_kept_rows_of_another_width_are_embedded_again(tmp_path: Path) -> None:
     store = FileBlobStore(tmp_path)
     store.put_blob("e", EmbeddingCache("m", TEXTS[:3], np.ones((3, 5), dtype=np.float32)).to_bytes())
     rows = embedded(TEXTS, bigram_embed, "m", store, "e")
-    np.testing.assert_array_equal(rows, embedded(TEXTS, bigram_embed, "m", None, "e"))
+    np.testing.assert_array_equal(rows, EmbeddingCache("m").embeddings(TEXTS, bigram_embed))
 
 
 def test_groups_are_the_same_with_or_without_the_cache(tmp_path: Path) -> None:

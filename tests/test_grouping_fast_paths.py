@@ -73,6 +73,19 @@ def test_counts_through_a_store_are_the_counts_and_update_the_store(tmp_path: Pa
     assert loaded is not None and loaded.texts == list(dict.fromkeys(TEXTS))
 
 
+def test_a_damaged_count_cache_is_ignored_and_rebuilt(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path)
+    stored_counts(TEXTS, store)
+    blob = store.get_blob("grouping.ngram-counts")
+    assert blob is not None
+    plain = CountCache().distinct_counts(TEXTS)
+    for damaged in (b"\xff" * 50, blob[:12], blob[:-30], b"\x02" + b"\x00" * 7 + b"[]"):
+        assert CountCache.from_bytes(damaged) is None
+        store.put_blob("grouping.ngram-counts", damaged)
+        counts = stored_counts(TEXTS, store)
+        assert np.array_equal(counts[0].toarray(), plain[0].toarray()) and np.array_equal(counts[2], plain[2])
+
+
 def _text_ids_before(vectors: Vectors) -> np.ndarray:
     """`text_ids` as first written: one pass over all entries, the dense part hashed as an array."""
     matrix = vectors.sparse

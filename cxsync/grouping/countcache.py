@@ -77,6 +77,21 @@ def write_header(buffer: io.BytesIO, header: dict[str, Any]) -> None:
     buffer.write(encoded)
 
 
+def open_blob(blob: bytes | None, **expected: str) -> tuple[dict[str, Any], io.BytesIO] | None:
+    """A cache blob's header and the rest of it to read, or None when it is missing, unreadable, or its
+    header does not hold the `expected` values (format, version, model…)."""
+    if not blob:
+        return None
+    try:
+        buffer = io.BytesIO(blob)
+        header = read_header(buffer)
+    except UNREADABLE:
+        return None
+    if any(header.get(key) != value for key, value in expected.items()):
+        return None
+    return header, buffer
+
+
 def read_header(buffer: io.BytesIO) -> dict[str, Any]:
     size = int.from_bytes(buffer.read(8), "little")
     if size > len(buffer.getbuffer()):
@@ -154,13 +169,11 @@ class CountCache:
     @classmethod
     def from_bytes(cls, blob: bytes | None) -> CountCache | None:
         """The stored cache, or None when it is missing, unreadable, from another version or stale."""
-        if not blob:
+        opened = open_blob(blob, format=FORMAT, version=__version__)
+        if opened is None:
             return None
+        header, buffer = opened
         try:
-            buffer = io.BytesIO(blob)
-            header = read_header(buffer)
-            if header.get("format") != FORMAT or header.get("version") != __version__:
-                return None
             texts = [str(t) for t in header["texts"]]
             views = []
             for _ in range(2):

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from cxsync.grouping.countcache import UNREADABLE, BlobStore, read_header, write_header
+from cxsync.grouping.countcache import UNREADABLE, BlobStore, open_blob, write_header
 
 Dense = npt.NDArray[np.float32]
 Embed = Callable[[list[str]], Dense]
@@ -83,13 +83,11 @@ class EmbeddingCache:
     @classmethod
     def from_bytes(cls, blob: bytes | None, model: str) -> EmbeddingCache | None:
         """The stored cache, or None when it is missing, unreadable, or kept for another model."""
-        if not blob:
+        opened = open_blob(blob, format=FORMAT, model=model)
+        if opened is None:
             return None
+        header, buffer = opened
         try:
-            buffer = io.BytesIO(blob)
-            header = read_header(buffer)
-            if header.get("format") != FORMAT or header.get("model") != model:
-                return None
             texts = [str(t) for t in header["texts"]]
             rows = np.load(buffer, allow_pickle=False)
         except UNREADABLE:
@@ -99,12 +97,12 @@ class EmbeddingCache:
         return cls(model, texts, rows)
 
 
-def embedded(texts: Sequence[str], embed: Embed, model: str, store: BlobStore | None, name: str) -> Dense:
-    """Unit-length embeddings of `texts`, through the cache kept in `store` under `name` when there is one."""
-    stored = EmbeddingCache.from_bytes(store.get_blob(name), model) if store is not None else None
+def embedded(texts: Sequence[str], embed: Embed, model: str, store: BlobStore, name: str) -> Dense:
+    """Unit-length embeddings of `texts`, through the cache kept in `store` under `name`."""
+    stored = EmbeddingCache.from_bytes(store.get_blob(name), model)
     cache = stored if stored is not None else EmbeddingCache(model)
     rows = cache.embeddings(texts, embed)
-    if store is not None and cache.changed:
+    if cache.changed:
         store.put_blob(name, cache.to_bytes())
     return rows
 

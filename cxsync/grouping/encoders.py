@@ -24,7 +24,7 @@ import numpy.typing as npt
 from cxsync.errors import ConfigError
 from cxsync.grouping import embed_worker
 from cxsync.grouping.countcache import BlobStore, stored_counts
-from cxsync.grouping.embedcache import Embed, blob_name, embedded
+from cxsync.grouping.embedcache import Embed, EmbeddingCache, blob_name, embedded
 from cxsync.grouping.normalize import clean
 from cxsync.grouping.vectorize import split_text_features
 from cxsync.grouping.vectors import Vectors, with_embedding
@@ -75,11 +75,11 @@ class HybridEncoder:
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
         cleaned = [clean(t) or t for t in texts]
-        model = self.model
-        if model is None:
-            embedding = embedded(cleaned, self.embed, "", None, "")
+        model, store = self.model, self.store
+        if model is None or store is None:
+            embedding = EmbeddingCache("").embeddings(cleaned, self.embed)
         else:
-            embedding = embedded(cleaned, self.embed, model.identity(), self.store, blob_name(model.method))
+            embedding = embedded(cleaned, self.embed, model.identity(), store, blob_name(model.method))
         return with_embedding(self.ngrams.vectors(texts), embedding, self.embedding_weight)
 
 
