@@ -3,7 +3,8 @@
 Kept apart from the rest of cxsync so that a worker process imports numpy and the model, nothing else.
 A worker process computes on one thread (`single_threaded`): the work is split over processes instead
 (`encoders.in_processes`), which on two cores embeds about 1.4 times as many texts per second as one
-process with two threads (1,840 against 1,340 texts/s, measured on 30,000 texts). A model used in the calling process itself uses a thread per core.
+process with two threads (1,840 against 1,340 texts/s, measured on 30,000 texts). A model used in the
+calling process itself uses a thread per core.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class HybridEncoder:
         self.embed = embed
         self.embedding_weight = embedding_weight
         self.ngrams = NgramEncoder(store)
-        self.store = store if model is not None else None
+        self.store = store
         self.model = model
 
     def vectors(self, texts: Sequence[str]) -> Vectors:
@@ -137,17 +137,16 @@ def in_processes(
     processes = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
     if not chunks:
         return worker(texts)
-    if processes < 2 or len(texts) < minimum:
-        return np.concatenate([worker(chunk) for chunk in chunks])
-    # "spawn": a fresh interpreter that imports only the worker's module (forking a process that holds
-    # the corpus and running BLAS threads is neither light nor safe).
-    spawn = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(processes, mp_context=spawn, initializer=embed_worker.single_threaded) as pool:
-            return np.concatenate(list(pool.map(worker, chunks)))
-    except (OSError, BrokenProcessPool) as problem:  # no processes here (a sandboxed host), or one was killed
-        logging.getLogger("cxsync").warning("embedding in this process: worker processes failed (%s)", problem)
-        return np.concatenate([worker(chunk) for chunk in chunks])
+    if processes >= 2 and len(texts) >= minimum:
+        # "spawn": a fresh interpreter that imports only the worker's module (forking a process that holds
+        # the corpus and running BLAS threads is neither light nor safe).
+        spawn = multiprocessing.get_context("spawn")
+        try:
+            with ProcessPoolExecutor(processes, mp_context=spawn, initializer=embed_worker.single_threaded) as pool:
+                return np.concatenate(list(pool.map(worker, chunks)))
+        except (OSError, BrokenProcessPool) as problem:  # no processes here (a sandboxed host), or one was killed
+            logging.getLogger("cxsync").warning("embedding in this process: worker processes failed (%s)", problem)
+    return np.concatenate([worker(chunk) for chunk in chunks])
 
 
 def _load(module: str, package: str) -> Any:
