@@ -16,6 +16,8 @@ while the run was writing.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
@@ -86,10 +88,21 @@ class IncrementalReader:
         return self.load()
 
     def refresh(self) -> None:
-        """Bring the cache up to date with both sides. Whether anything changed shows in its generation."""
+        """Bring the cache up to date with both sides. Whether anything changed shows in its generation.
+
+        Jira is asked on a second thread while Notion is read (mostly waiting on its 3 requests/s): a
+        run's reads take about as long as the slower side, not both. Only this thread touches the cache.
+        """
         self.stats = ReadStats()
-        self.departed = self._read_notion(self.stats)
-        self._read_jira(self.stats)
+        full_jira = self._due(JIRA_FULL_AT, JIRA_MARK)
+        since = None if full_jira else self.cache.get(JIRA_MARK)
+        jira = _Background(lambda: self._fetch_jira(None if since is None else float(since)))
+        try:
+            self.departed = self._read_notion(self.stats)
+        except Exception:
+            jira.finish()  # Notion's failure is the one to report; leave nothing running behind it
+            raise
+        self._store_jira(jira.result(), self.stats)
 
     def load(self) -> Inputs:
         """The inputs of a plan: what a full read just returned, else what the cache holds."""
@@ -180,25 +193,29 @@ class IncrementalReader:
         self.cache.drop_pages(d.page_id for d in departed)
         return read, departed
 
-    def _read_jira(self, stats: ReadStats) -> None:
+    def _fetch_jira(self, since: float | None) -> _JiraAnswer:
+        """Jira's side of a refresh, network only: every managed issue, or those updated since `since`
+        and how many there are in all."""
         self.jira.field_ids()
         began = self._jira_mark()
-        since = self.cache.get(JIRA_MARK)
-        if self._due(JIRA_FULL_AT, JIRA_MARK) or since is None:
-            self._read_all_issues(stats)
+        if since is None:
+            return _JiraAnswer(began, self.jira.managed_issues(), None)
+        return _JiraAnswer(began, self.jira.managed_issues(updated_since=since), self.jira.count_managed())
+
+    def _store_jira(self, answer: _JiraAnswer, stats: ReadStats) -> None:
+        if answer.total is None:
+            self._keep_all_issues(answer.issues, stats)
         else:
             stats.jira_mode = "incremental"
-            changed = self.jira.managed_issues(updated_since=float(since))
-            stats.issues_read = len(changed)
-            self.cache.upsert_issues(changed)
-            if self.jira.count_managed() != self.cache.issue_count():  # one was deleted or moved away: look at all
-                self._read_all_issues(stats)
-        self.cache.put(JIRA_MARK, repr(began))
-        self._jira_window = began
+            stats.issues_read = len(answer.issues)
+            self.cache.upsert_issues(answer.issues)
+            if answer.total != self.cache.issue_count():  # one was deleted or moved away: look at all
+                self._keep_all_issues(self.jira.managed_issues(), stats)
+        self.cache.put(JIRA_MARK, repr(answer.began))
+        self._jira_window = answer.began
 
-    def _read_all_issues(self, stats: ReadStats) -> None:
+    def _keep_all_issues(self, issues: list[ActualIssue], stats: ReadStats) -> None:
         stats.jira_mode = "full"
-        issues = self.jira.managed_issues()
         stats.issues_read += len(issues)
         self.cache.replace_issues(issues)
         self.cache.stamp(JIRA_FULL_AT)
@@ -268,6 +285,38 @@ class IncrementalReader:
     def _ids_of(self, keys: set[str]) -> list[str]:
         created = {self.jira.created[key] for key in keys if key in self.jira.created}
         return sorted(set(self.cache.issue_ids(keys)) | created, key=int)
+
+
+@dataclass
+class _JiraAnswer:
+    began: float  # where the next Jira window starts
+    issues: list[ActualIssue]
+    total: int | None  # how many managed issues there are; None when `issues` are all of them
+
+
+class _Background:
+    """One call on a daemon thread (an interrupted run does not wait for it to finish)."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._outcome: tuple[Any, BaseException | None] = (None, None)
+        self._thread = threading.Thread(target=self._run, args=(call,), name="cxsync-jira-read", daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], Any]) -> None:
+        try:
+            self._outcome = (call(), None)
+        except BaseException as error:  # raised again on the calling thread
+            self._outcome = (None, error)
+
+    def finish(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self.finish()
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value
 
 
 def _minute(moment: datetime) -> datetime:

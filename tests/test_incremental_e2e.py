@@ -12,6 +12,7 @@ import pytest
 from e2e import MAPPING, World, all_pages, open_world, text_of
 
 from cxsync.cache import SyncCache
+from cxsync.sandbox.base import Fault
 from cxsync.lock import run_lock
 
 
@@ -65,6 +66,18 @@ def test_a_noop_resync_reads_one_window_and_writes_nothing(any_world: World) -> 
         # library's own cache), the count that reveals deleted or moved issues, and the window's search —
         # two pages here, as the issues created moments ago are still inside its search-lag margin
         assert calls["notion"] <= 4 and calls["jira"] <= 6, calls
+
+
+def test_jira_is_read_while_notion_answers(world: World) -> None:
+    """The two sides are read at once: a slow Notion answer does not hold back Jira's reads."""
+    world.sync_json()
+    _mark(world)
+    world.boxes.notion.inject(Fault(method="POST", path="/query$", delay=1.0))
+    again = world.sync_json()
+    assert again["reads"]["jira_mode"] == "incremental" and again["writes"] == 0
+    query = next(r for r in world.boxes.notion.requests if r.path.endswith("/query"))
+    jira_reads = [r for r in world.boxes.jira.requests if "/search" in r.path]
+    assert jira_reads and min(r.started for r in jira_reads) < query.at, (query, jira_reads)
 
 
 def test_an_edit_reaches_its_issue_and_only_it_is_read_again(world: World) -> None:
