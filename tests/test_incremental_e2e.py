@@ -12,8 +12,8 @@ import pytest
 from e2e import MAPPING, World, all_pages, open_world, text_of
 
 from cxsync.cache import SyncCache
-from cxsync.sandbox.base import Fault
 from cxsync.lock import run_lock
+from cxsync.sandbox.base import Fault
 
 
 @pytest.fixture
