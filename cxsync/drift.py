@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cxsync.grouping.override_file import OverrideFile
 from cxsync.grouping.overrides import OverrideResult
-from cxsync.models import VocEntry
+from cxsync.models import Group, VocEntry
 
 DriftKind = Literal["merge", "split"]
 STAYED = ("stayed", "그대로")
@@ -71,13 +71,7 @@ def find_drift(
     `plan_keys` maps this plan's group ids to their issue keys (None: to be created).
     """
     now = {e.page_id: g.id for g in grouped.groups for e in g.members}
-    into: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # new → previous → pages
-    out_of: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # previous → new → pages
-    for page_id, before in previous.items():
-        after = now.get(page_id)
-        if after is not None:
-            into[after][before].append(page_id)
-            out_of[before][after].append(page_id)
+    into, out_of = _moves(previous, now, {g.id: g for g in grouped.groups})
     keys = {gid: key for key, gid in group_of_key.items()} | {g: k for g, k in plan_keys.items() if k}
     why = _Reasons(entries, overrides or OverrideFile(), grouped.merged)
     found: list[Drift] = []
@@ -98,11 +92,33 @@ def find_drift(
     return found
 
 
+Moves = dict[str, dict[str, list[str]]]
+
+
+def _moves(previous: Mapping[str, str], now: Mapping[str, str], groups: Mapping[str, Group]) -> tuple[Moves, Moves]:
+    """new group → previous group → pages, and previous → new → pages, for the groups that entries
+    moved into or out of: any other group only kept its own entries, which is not drift."""
+    into: Moves = defaultdict(lambda: defaultdict(list))
+    out_of: Moves = defaultdict(lambda: defaultdict(list))
+    for page_id, before in previous.items():
+        after = now.get(page_id)
+        if after is not None and after != before:
+            into[after][before].append(page_id)
+            out_of[before][after].append(page_id)
+    for group_id in into.keys() | out_of.keys():
+        group = groups.get(group_id)
+        stayed = [e.page_id for e in group.members if previous.get(e.page_id) == group_id] if group else []
+        if stayed:
+            into[group_id][group_id] = stayed
+            out_of[group_id][group_id] = stayed
+    return into, out_of
+
+
 class _Reasons:
     """Why entries went from one group to another: the override that moved them, in both languages."""
 
     def __init__(self, entries: Sequence[VocEntry], overrides: OverrideFile, merged: Mapping[str, str]) -> None:
-        self.property = {e.page_id: (e.group_override or "").strip() for e in entries}
+        self.property = {e.page_id: e.group_override.strip() for e in entries if e.group_override}
         self.file = overrides
         self.merged = merged
 
