@@ -639,6 +639,22 @@ def test_index_lag_hides_new_issues_until_reconciled_or_indexed(clock: FakeClock
         clock.advance(5)
         assert [i.fields.summary for i in client.search_issues("labels = renamed", fields="summary")] == ["Renamed"]
         assert client.search_issues("labels = new") == []
+
+        def described(text: str) -> dict[str, Any]:
+            return {
+                "type": "doc",
+                "version": 1,
+                "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+            }
+
+        issue.update(fields={"description": described("first")})
+        clock.advance(5)
+        issue.update(fields={"description": described("second")})
+        seen = client.search_issues("labels = renamed", fields="description", json_result=True)["issues"]
+        assert seen[0]["fields"]["description"] == described("first")  # the index's version keeps its own
+        assert client.issue(issue.key, fields="description", expand="").raw["fields"]["description"] == described(
+            "second"
+        )
     finally:
         sandbox.stop()
 
@@ -906,7 +922,9 @@ def test_bulk_properties_by_issue_answer_303_to_a_finished_task(cloud: JiraSandb
     client = connect(cloud, "3")
     bulk_create(client, 2)
     url = client._get_url("issue/properties/multi")
-    body = {"issues": [{"issueID": 10001, "properties": {"cxsync": {"v": 1}}}, {"issueID": 99999, "properties": {"a": 1}}]}
+    body = {
+        "issues": [{"issueID": 10001, "properties": {"cxsync": {"v": 1}}}, {"issueID": 99999, "properties": {"a": 1}}]
+    }
     answer = client._session.post(url, data=json.dumps(body), allow_redirects=False)
     assert answer.status_code == 303
     task = client._session.get(answer.headers["Location"]).json()

@@ -15,6 +15,7 @@ from cxsync.sandbox.jira_model import (
     IssueRecord,
     JiraState,
     StoredIssue,
+    copy_record,
     format_time,
     status_by_id,
 )
@@ -76,7 +77,7 @@ class BoardHelpers:
         assignee (account id or user name), or a custom field by id (`customfield_10050=3`)."""
         with self.lock:
             issue = self._stored(key)
-            draft = copy.deepcopy(issue.record)
+            draft = copy_record(issue.record)
             for name, value in fields.items():
                 self._edit_field(draft, name, value)
             issue.record = draft
@@ -86,7 +87,7 @@ class BoardHelpers:
         if name == "summary":
             record.summary = check_summary(value)
         elif name == "description":
-            record.description = value
+            record.description = copy.deepcopy(value)  # the caller's object is not ours to keep
         elif name == "labels":
             record.labels = [check_label(label) for label in value]
         elif name == "priority":

@@ -193,7 +193,7 @@ class StoredIssue:
         """Record the current state as a version, forgetting versions no search can see any more."""
         changed()
         self.record.updated = now
-        self.versions.append(Version(now, copy.deepcopy(self.record)))
+        self.versions.append(Version(now, copy_record(self.record)))
         horizon = now - lag
         while len(self.versions) > 1 and self.versions[1].stamp <= horizon:
             self.versions.pop(0)
@@ -220,6 +220,12 @@ class StoredIssue:
             if versions[index].stamp <= horizon:
                 return versions[index], versions[index + 1].stamp + lag
         return None, versions[0].stamp + lag
+
+
+def copy_record(record: IssueRecord) -> IssueRecord:
+    """A private copy of `record` that shares its description: a description is only ever replaced,
+    never changed in place, and copying a large ADF document was most of an edit's time at scale."""
+    return copy.deepcopy(record, {id(record.description): record.description})
 
 
 def status_by_id(status_id: str) -> Status:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import math
 import time
 from collections import deque
@@ -52,6 +51,7 @@ from cxsync.sandbox.jira_model import (
     RemoteLink,
     StoredIssue,
     User,
+    copy_record,
     parse_seed,
 )
 from cxsync.sandbox.jira_render import View, parse_selection, split_tokens
@@ -430,7 +430,7 @@ class JiraSandbox(BoardHelpers, SandboxServer):
         body = json_body(request)
         if not isinstance(body, dict):
             raise fail(400, "Can not deserialize IssueUpdateDetails from a non-object value.")
-        draft = copy.deepcopy(issue.record)
+        draft = copy_record(issue.record)
         with field_errors_as_400():
             comments = self._writer(request).apply(
                 draft, body.get("fields") or {}, body.get("update") or {}, creating=False
@@ -612,7 +612,7 @@ class JiraSandbox(BoardHelpers, SandboxServer):
         fields = body.get("fields") or {}
         if fields:  # the sandbox workflow has no transition screens
             raise fail(400, errors={name: NOT_SETTABLE.format(name) for name in fields})
-        draft = copy.deepcopy(issue.record)
+        draft = copy_record(issue.record)
         with field_errors_as_400():
             comments = self._writer(request).apply(draft, {}, body.get("update") or {}, creating=False)
         enter_status(draft, status, self._now())
