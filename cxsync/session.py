@@ -21,6 +21,7 @@ from cxsync.cache import SyncCache, mapping_fingerprint, private_copy
 from cxsync.config import LoadedMapping, jira_credentials, notion_credentials
 from cxsync.errors import BusyError, CxsyncError
 from cxsync.grouping.countcache import FileBlobStore
+from cxsync.heap import frozen, loaded_and_frozen
 from cxsync.incremental import IncrementalReader, Inputs
 from cxsync.journal import Journal, state_dir
 from cxsync.lock import run_lock
@@ -95,7 +96,8 @@ class Session:
                 carried = converged.recall(reader.cache, self._converged_key(today), reader.stats)
                 if carried is not None:
                     return carried
-            return self._make_plan(reader.load(), today)
+            with loaded_and_frozen(reader.load) as inputs:
+                return self._make_plan(inputs, today)
 
     def confirm_converged(self) -> bool:
         """After a run that wrote and settled: plan once more from what the cache read back (no new reads).
@@ -106,8 +108,8 @@ class Session:
         """
         gc.collect()  # what the run held is garbage now; free it before holding everything again
         try:
-            with phase(self.progress, "read"):
-                return not self._make_plan(self.reader.load(), datetime.now(UTC).date()).has_changes
+            with phase(self.progress, "read"), loaded_and_frozen(self.reader.load) as inputs:
+                return not self._make_plan(inputs, datetime.now(UTC).date()).has_changes
         except CxsyncError as problem:  # the writes are done; only the next run's shortcut is lost
             logging.getLogger("cxsync").warning("could not confirm that the run converged: %s", problem.en)
             return False
@@ -181,11 +183,12 @@ class Session:
         result: ApplyResult | None = None
         error = ""
         try:
-            audit.start(plan, str(self.loaded.path))
-            with phase(self.progress, "write", plan.writes):
-                result = apply_plan(plan, self.jira, self.notion, journal, Recorders(audit, self.reader))
-            if result.ok:
-                self._settle()
+            with frozen():  # the plan and the rows it was made from are held until the run ends
+                audit.start(plan, str(self.loaded.path))
+                with phase(self.progress, "write", plan.writes):
+                    result = apply_plan(plan, self.jira, self.notion, journal, Recorders(audit, self.reader))
+                if result.ok:
+                    self._settle()
             return result
         except BaseException as failure:
             error = f"{type(failure).__name__}: {getattr(failure, 'en', failure)}"
