@@ -14,13 +14,14 @@ The sandboxes and cxsync therefore share a simulated clock: the Notion sandbox e
 (burst 3) by it, cxsync's pacer waits on it, and waiting only advances it. Everything else — HTTP,
 JSON, grouping, SQLite — takes real time, which the clock also counts. "Wall" is that simulated time;
 the floor is the lower bound of Notion calls ÷ 3. Runs start an hour apart on that clock, as on an
-hourly schedule. The sandboxes run in their own process; each sync
-runs in a fresh process, so its peak RSS is cxsync's alone. Between runs the sandbox process freezes its
-objects out of Python's garbage collector (`settle_heap`), so a server-side pause is not counted as cxsync's.
+hourly schedule. Each sandbox runs in a process of its own, as Notion and Jira are separate servers
+(cxsync reads both at once); each sync runs in a fresh process, so its peak RSS is cxsync's alone. Between
+runs the sandbox processes freeze their objects out of Python's garbage collector (`settle_heap`), so a
+server-side pause is not counted as cxsync's.
 
 The harness's own steps between runs (seeding, the 1 % edit) print their real time on stderr.
 `--trace` also prints, after each run, the real seconds the sandboxes spent per kind of request;
-`--profile DIR` writes a cProfile of the sandbox process per run. Both serialise the sandboxes'
+`--profile DIR` writes a cProfile of each sandbox process per run. Both serialise the sandboxes'
 requests, so leave them off when measuring. `--profile-sync DIR` writes a cProfile of each resync process.
 """
 
@@ -180,7 +181,7 @@ class SimClock:
             self.offset.value += max(0.0, seconds)
 
 
-# -- the sandbox process ---------------------------------------------------------------------------------
+# -- the sandbox processes -------------------------------------------------------------------------------
 class Trace:
     """Opt-in (`--trace`): real seconds the sandbox spends per kind of request, and a profile of it."""
 
@@ -226,7 +227,7 @@ class Trace:
 
 
 def settle_heap() -> None:
-    """Between runs, the sandbox process's objects are frozen out of its garbage collector's passes.
+    """Between runs, a sandbox process's objects are frozen out of its garbage collector's passes.
 
     The sandboxes stand in for Notion's and Jira's servers, whose pauses are not cxsync's cost; yet at
     100,000 rows each full pass of this process's collector walked millions of stored objects
@@ -235,7 +236,9 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def serve(rows: int, offset: Synchronized[float], pipe: Connection, trace: Trace | None = None) -> None:
+def serve(service: str, rows: int, offset: Synchronized[float], pipe: Connection, trace: Trace | None = None) -> None:
+    """One sandbox (`notion` or `jira`) in this process, as each service is its own server: two in one
+    process would share one interpreter lock, so a sync's concurrent reads of both would queue there."""
     from cxsync.sandbox.jira_server import JiraSandbox
     from cxsync.sandbox.notion_server import NotionSandbox
     from cxsync.sandbox.runner import JIRA_API_TOKEN, JIRA_EMAIL, NOTION_TOKEN
@@ -243,52 +246,44 @@ def serve(rows: int, offset: Synchronized[float], pipe: Connection, trace: Trace
     started = time.monotonic()
     clock = SimClock(offset)
     seed = synthetic_seed(rows)
-    notion = NotionSandbox(token=NOTION_TOKEN, clock=lambda: datetime.fromtimestamp(clock.epoch(), UTC))
-    notion.seed(seed)
-    notion.set_rate_limit(NOTION_RPS, burst=3, clock=clock.monotonic)
-    jira = JiraSandbox(
-        flavor="cloud", email=JIRA_EMAIL, api_token=JIRA_API_TOKEN, clock=clock.epoch, search_lag_seconds=SEARCH_LAG
-    )
-    jira.seed(seed)
+    sandbox: NotionSandbox | JiraSandbox
+    if service == "notion":
+        sandbox = NotionSandbox(token=NOTION_TOKEN, clock=lambda: datetime.fromtimestamp(clock.epoch(), UTC))
+        sandbox.seed(seed)
+        sandbox.set_rate_limit(NOTION_RPS, burst=3, clock=clock.monotonic)
+        env = {"NOTION_BASE_URL": "", "NOTION_TOKEN": NOTION_TOKEN}
+    else:
+        sandbox = JiraSandbox(
+            flavor="cloud", email=JIRA_EMAIL, api_token=JIRA_API_TOKEN, clock=clock.epoch, search_lag_seconds=SEARCH_LAG
+        )
+        sandbox.seed(seed)
+        env = {"JIRA_URL": "", "JIRA_EMAIL": JIRA_EMAIL, "JIRA_API_TOKEN": JIRA_API_TOKEN}
     if trace:
-        trace.wrap("notion", notion)
-        trace.wrap("jira", jira)
-    notion.start()
-    jira.start()
+        trace.wrap(service, sandbox)
+    sandbox.start()
+    env[next(iter(env))] = sandbox.base_url
     settle_heap()
-    print(f"[harness] {rows:,} rows: seeded the sandboxes in {time.monotonic() - started:.1f} s real", file=sys.stderr)
-    pipe.send(
-        {
-            "NOTION_BASE_URL": notion.base_url,
-            "NOTION_TOKEN": NOTION_TOKEN,
-            "JIRA_URL": jira.base_url,
-            "JIRA_EMAIL": JIRA_EMAIL,
-            "JIRA_API_TOKEN": JIRA_API_TOKEN,
-        }
-    )
-    page_ids = [row["id"] for row in seed["notion"]["databases"][0]["rows"]]
+    print(f"[harness] {rows:,} rows: seeded {service} in {time.monotonic() - started:.1f} s real", file=sys.stderr)
+    pipe.send(env)
     while True:
         command = pipe.recv()
-        if command == "edit":
+        if command == "edit" and isinstance(sandbox, NotionSandbox):
             started = time.monotonic()
             rng = random.Random(1)
+            page_ids = [row["id"] for row in seed["notion"]["databases"][0]["rows"]]
             chosen = rng.sample(page_ids, max(1, len(page_ids) // 100))
             for page_id in chosen:
-                notion.edit_page(page_id, {"ARR": rng.randrange(1, 1000) * 1_000_000})
+                sandbox.edit_page(page_id, {"ARR": rng.randrange(1, 1000) * 1_000_000})
             print(f"[harness] edited {len(chosen):,} rows in {time.monotonic() - started:.2f} s real", file=sys.stderr)
             pipe.send(len(chosen))
         elif isinstance(command, tuple) and command[0] == "throttled":  # 429s answered since the last ask
             settle_heap()
             if trace:
-                trace.report(command[1])
-            pipe.send(
-                sum(1 for r in notion.requests if r.status == 429) + sum(1 for r in jira.requests if r.status == 429)
-            )
-            notion.requests.clear()
-            jira.requests.clear()
+                trace.report(f"{service} {command[1]}")
+            pipe.send(sum(1 for r in sandbox.requests if r.status == 429))
+            sandbox.requests.clear()
         elif command == "stop":
-            notion.stop()
-            jira.stop()
+            sandbox.stop()
             pipe.send("stopped")
             return
 
@@ -316,7 +311,9 @@ class MemoryWatch:
     def _where(self) -> str:
         # Only names leave this function: a frame kept would keep its locals alive, and the memory measured.
         frame = sys._current_frames().get(self.main or 0)
-        names = [f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_code.co_name}" for f, _ in traceback.walk_stack(frame)]
+        names = [
+            f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_code.co_name}" for f, _ in traceback.walk_stack(frame)
+        ]
         del frame
         return " < ".join(n for n in names if not n.startswith(("threading", "sync_scale")))[:600]
 
@@ -396,10 +393,12 @@ def by_service(calls: dict[str, int]) -> dict[str, int]:
 def measure(rows: int, trace: Trace | None = None, profile_dir: Path | None = None) -> list[dict[str, Any]]:
     ctx = mp.get_context("fork")
     offset = ctx.Value("d", 0.0)
-    here, there = ctx.Pipe()
-    server = ctx.Process(target=serve, args=(rows, offset, there, trace), daemon=True)
-    server.start()
-    env = here.recv()
+    pipes = {}
+    for service in ("notion", "jira"):
+        here, there = ctx.Pipe()
+        ctx.Process(target=serve, args=(service, rows, offset, there, trace), daemon=True).start()
+        pipes[service] = here
+    env = pipes["notion"].recv() | pipes["jira"].recv()
     state = tempfile.mkdtemp(prefix="cxsync-scale-")
     env |= {"CXSYNC_STATE_DIR": state, "CXSYNC_JIRA_SEARCH_LAG": str(SEARCH_LAG)}
     results = []
@@ -407,8 +406,8 @@ def measure(rows: int, trace: Trace | None = None, profile_dir: Path | None = No
     for name, reads in (("first sync", rows), ("no-op resync", 0), ("1% edited", rows // 100)):
         clock.sleep(3600)  # runs are scheduled an hour apart
         if name == "1% edited":
-            here.send("edit")
-            here.recv()
+            pipes["notion"].send("edit")
+            pipes["notion"].recv()
         mine, theirs = ctx.Pipe()
         profiled = profile_dir and name != "first sync"  # profiling would slow the long first sync down
         profile = profile_dir / f"sync-{rows}-{name.split()[0].rstrip('%')}.prof" if profiled and profile_dir else None
@@ -416,15 +415,17 @@ def measure(rows: int, trace: Trace | None = None, profile_dir: Path | None = No
         worker.start()
         run = mine.recv()
         worker.join()
-        here.send(("throttled", f"{rows} {name}"))
-        run["throttled"] = here.recv()
+        for pipe in pipes.values():
+            pipe.send(("throttled", f"{rows} {name}"))
+        run["throttled"] = sum(pipe.recv() for pipe in pipes.values())
         run |= {"name": name, "rows": rows, "bound": lower_bound(run, reads), "services": by_service(run["calls"])}
         results.append(run)
         print(json.dumps(_row_of(run), ensure_ascii=False), flush=True)
         if "peak_at" in run:
             print(f"# peak {run['sampled_peak_gib']:.2f} GiB at {run['peak_at']}", file=sys.stderr, flush=True)
-    here.send("stop")
-    here.recv()
+    for pipe in pipes.values():
+        pipe.send("stop")
+        pipe.recv()
     return results
 
 
