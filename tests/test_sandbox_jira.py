@@ -614,6 +614,18 @@ def test_jql_semantics(cloud: JiraSandbox, clock: FakeClock) -> None:
     ]
     assert keys("key in (CX-1, CX-2) ORDER BY created DESC, key DESC") == ["CX-2", "CX-1"]
     assert keys("project = VOC AND reporter = currentUser()") == ["VOC-1"]
+    ids = {key: client.issue(key, fields="summary").id for key in ("CX-1", "CX-2", "CX-3", "VOC-1")}
+    # queries that name ids look at those issues alone, with the same answers as a look at every issue
+    assert keys(f"id = {ids['CX-2']}") == ["CX-2"]
+    assert keys(f"project = CX AND id in ({ids['CX-3']}, {ids['VOC-1']}, {ids['CX-1']}) ORDER BY key DESC") == [
+        "CX-3",
+        "CX-1",
+    ]
+    assert keys(f"id in ({ids['CX-1']}, {ids['CX-2']}) AND labels = cxsync") == ["CX-2"]
+    assert keys(f"id in ({ids['CX-1']}, {ids['CX-2']}) AND id = {ids['CX-3']}") == []
+    assert keys(f"id = {ids['CX-1']} OR labels = alerts ORDER BY key") == ["CX-1", "CX-3"]
+    assert keys(f"NOT id = {ids['CX-1']} AND project = CX ORDER BY key") == ["CX-2", "CX-3", "CX-4"]
+    assert keys("id in (999999)") == []
 
 
 def test_index_lag_hides_new_issues_until_reconciled_or_indexed(clock: FakeClock) -> None:
@@ -625,8 +637,13 @@ def test_index_lag_hides_new_issues_until_reconciled_or_indexed(clock: FakeClock
         )
         assert client.issue(issue.key).fields.summary == "Fresh"  # GET by key is always consistent
         assert client.search_issues("labels = new") == []
+        assert client.search_issues(f"id = {issue.id}") == []  # named by id, but not indexed yet either
         reconciled = client.enhanced_search_issues("labels = new", reconcileIssues=[int(issue.id)], fields=["summary"])
         assert [i.key for i in reconciled] == [issue.key]
+        by_id = client.enhanced_search_issues(
+            f"id in ({issue.id})", reconcileIssues=[int(issue.id)], fields=["summary"]
+        )
+        assert [i.key for i in by_id] == [issue.key]
         clock.advance(5)
         assert [i.key for i in client.search_issues("labels = new")] == [issue.key]
 

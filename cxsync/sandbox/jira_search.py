@@ -10,7 +10,7 @@ import binascii
 import hashlib
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,16 @@ from cxsync.sandbox.jira_fields import jql_lookup, search_values
 from cxsync.sandbox.jira_model import CHANGES, Flavor, IssueRecord, JiraState, StoredIssue, Version
 from cxsync.sandbox.jira_render import ID_ONLY_FIELDS, View, parse_selection, split_tokens
 from cxsync.sandbox.jira_rules import fail, json_body
-from cxsync.sandbox.jql import CompiledQuery, JqlError, compile_query, first_after, parse, sort_by_keys, sort_key
+from cxsync.sandbox.jql import (
+    CompiledQuery,
+    JqlError,
+    compile_query,
+    first_after,
+    named_ids,
+    parse,
+    sort_by_keys,
+    sort_key,
+)
 
 LEGACY_SEARCH_GONE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
@@ -98,7 +107,7 @@ class SearchIndex:
 
     def run(self, query: CompiledQuery, reconcile: Collection[int] = ()) -> list[Hit]:
         """Matching issues in query order."""
-        visible = self.visible(query.order or DEFAULT_ORDER, reconcile)
+        visible = self.scope(query, reconcile)
         matches = query.matches
         return [hit for hit, values in zip(visible.hits, visible.values, strict=True) if matches(values)]
 
@@ -107,7 +116,7 @@ class SearchIndex:
     ) -> tuple[list[Hit], bool]:
         """Up to `size` matching issues after the `cursor` sort key, and whether more follow."""
         order = query.order or DEFAULT_ORDER
-        visible = self.visible(order, reconcile)
+        visible = self.scope(query, reconcile)
         start = 0 if cursor is None else first_after(visible.keys, cursor, order)
         matches, values = query.matches, visible.values
         found: list[Hit] = []
@@ -120,7 +129,15 @@ class SearchIndex:
 
     def count(self, query: CompiledQuery) -> int:
         matches = query.matches
-        return sum(1 for values in self.visible(DEFAULT_ORDER, ()).values if matches(values))
+        return sum(1 for values in self.scope(query, ()).values if matches(values))
+
+    def scope(self, query: CompiledQuery, reconcile: Collection[int]) -> Visible:
+        """What `query` has to look at: the issues it names by id, else every issue the index serves."""
+        order = query.order or DEFAULT_ORDER
+        named = named_ids(query.where)
+        if named is None:
+            return self.visible(order, reconcile)
+        return self._build(order, reconcile, [issue for i in sorted(named) if (issue := self.state.issues.get(i))])
 
     def visible(self, order: tuple[tuple[str, bool], ...], reconcile: Collection[int]) -> Visible:
         """All issues the search index serves now (reconciled ones as they are), in `order`."""
@@ -129,11 +146,21 @@ class SearchIndex:
         cached = cache.get(key)
         if cached is not None and cached.changes == CHANGES[0] and cached.since <= self.now < cached.until:
             return cached
+        visible = self._build(order, reconcile, self.state.issues.values())
+        cache.pop(key, None)
+        while len(cache) >= CACHED_ORDERS:
+            cache.pop(next(iter(cache)))
+        cache[key] = visible
+        return visible
+
+    def _build(
+        self, order: tuple[tuple[str, bool], ...], reconcile: Collection[int], issues: Iterable[StoredIssue]
+    ) -> Visible:
         state, now, lag = self.state, self.now, self.lag
         changes = CHANGES[0]
         until = math.inf
         entries: list[tuple[list[Any], StoredIssue, IssueRecord, dict[str, list[Any]]]] = []
-        for issue in state.issues.values():
+        for issue in issues:
             if issue.id in reconcile:
                 version: Version | None = issue.versions[-1] if issue.versions else None
             else:
@@ -145,7 +172,7 @@ class SearchIndex:
             derived = derive(state, version)
             entries.append((sort_key(derived[2], order, issue.id), issue, version.record, derived[1]))
         entries = sort_by_keys(entries, lambda entry: entry[0], order)
-        visible = Visible(
+        return Visible(
             hits=[(entry[0], entry[1], entry[2]) for entry in entries],
             values=[entry[3] for entry in entries],
             keys=[entry[0] for entry in entries],
@@ -153,11 +180,6 @@ class SearchIndex:
             since=now,
             until=until,
         )
-        cache.pop(key, None)
-        while len(cache) >= CACHED_ORDERS:
-            cache.pop(next(iter(cache)))
-        cache[key] = visible
-        return visible
 
     # -- Cloud -------------------------------------------------------------------------------------
     def search_jql(self, request: Request, view: View) -> dict[str, Any]:

@@ -373,6 +373,22 @@ class CompiledQuery:
         return self.test is None or self.test(record)
 
 
+def named_ids(node: CompiledNode | None) -> frozenset[int] | None:
+    """The only issue ids a query can match, when it names them (`id = n`, `id in (…)`, alone or ANDed
+    with anything): a search then looks at those issues alone, as Jira's index does."""
+    if node is None:
+        return None
+    if isinstance(node, Condition):
+        if node.spec.id == "id" and node.op in ("=", "in"):
+            return frozenset(int(value) for value in node.values if float(value).is_integer())
+        return None
+    op, parts = node
+    if op != "and":
+        return None
+    named = [ids for part in parts if (ids := named_ids(part)) is not None]
+    return frozenset.intersection(*named) if named else None
+
+
 def compile_query(query: Query, lookup: JqlSchemaLookup, now: float) -> CompiledQuery:
     """Check field names, operators and values against the schema and convert the values."""
     where = _compile(query.where, lookup, now) if query.where is not None else None
