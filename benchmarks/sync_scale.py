@@ -251,20 +251,19 @@ def serve(service: str, rows: int, offset: Synchronized[float], pipe: Connection
         sandbox = NotionSandbox(token=NOTION_TOKEN, clock=lambda: datetime.fromtimestamp(clock.epoch(), UTC))
         sandbox.seed(seed)
         sandbox.set_rate_limit(NOTION_RPS, burst=3, clock=clock.monotonic)
-        env = {"NOTION_BASE_URL": "", "NOTION_TOKEN": NOTION_TOKEN}
+        url_name, secrets = "NOTION_BASE_URL", {"NOTION_TOKEN": NOTION_TOKEN}
     else:
         sandbox = JiraSandbox(
             flavor="cloud", email=JIRA_EMAIL, api_token=JIRA_API_TOKEN, clock=clock.epoch, search_lag_seconds=SEARCH_LAG
         )
         sandbox.seed(seed)
-        env = {"JIRA_URL": "", "JIRA_EMAIL": JIRA_EMAIL, "JIRA_API_TOKEN": JIRA_API_TOKEN}
+        url_name, secrets = "JIRA_URL", {"JIRA_EMAIL": JIRA_EMAIL, "JIRA_API_TOKEN": JIRA_API_TOKEN}
     if trace:
         trace.wrap(service, sandbox)
     sandbox.start()
-    env[next(iter(env))] = sandbox.base_url
     settle_heap()
     print(f"[harness] {rows:,} rows: seeded {service} in {time.monotonic() - started:.1f} s real", file=sys.stderr)
-    pipe.send(env)
+    pipe.send({url_name: sandbox.base_url, **secrets})
     while True:
         command = pipe.recv()
         if command == "edit" and isinstance(sandbox, NotionSandbox):
